@@ -1,0 +1,74 @@
+//===- MPTDialect.td - The mpt dialect ---------------------*- tablegen -*-===//
+//
+// The mpt dialect: ops and discardable attributes for mixed-precision
+// training steps.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MPT_DIALECT_MPT_IR_MPTDIALECT_TD
+#define MPT_DIALECT_MPT_IR_MPTDIALECT_TD
+
+include "mlir/IR/OpBase.td"
+include "mlir/IR/EnumAttr.td"
+
+def MPT_Dialect : Dialect {
+  let name = "mpt";
+  let cppNamespace = "::mpt";
+  let summary = "Mixed-precision training: roles of a training step and its ops";
+  let description = [{
+    The `mpt` dialect describes an FP32 training step written in upstream
+    dialects (linalg, tensor, arith, math, scf on ranked tensors) and the
+    operations mpt's passes add while turning it into a mixed-precision step.
+
+    A training step is a public `func.func` whose arguments and results carry
+    *roles* as discardable attributes. The dialect verifies them:
+
+    | attribute | on | values |
+    | --- | --- | --- |
+    | `mpt.role` | argument | `"param"`, `"input"`, `"loss_grad"` |
+    | `mpt.role` | result | `"loss"`, `"grad"` |
+    | `mpt.grad_of` | result with role `"grad"` | index of a `"param"` argument of the same type |
+
+    * `param`: a trainable weight; its FP32 value is the master copy.
+    * `input`: batch data or labels.
+    * `loss_grad`: the backward seed dL/dL; callers pass 1.0. Instead of this
+      argument, the body may hold the op `mpt.loss_grad`.
+    * `loss`: the loss, a floating-point scalar or tensor.
+    * `grad`: the gradient of the parameter named by `mpt.grad_of`.
+
+    Example:
+
+    ```mlir
+    func.func @step(%w: tensor<4x3xf32> {mpt.role = "param"},
+                    %x: tensor<8x4xf32> {mpt.role = "input"},
+                    %seed: tensor<f32> {mpt.role = "loss_grad"})
+        -> (tensor<f32> {mpt.role = "loss"},
+            tensor<4x3xf32> {mpt.role = "grad", mpt.grad_of = 0 : i64})
+    ```
+  }];
+  let hasRegionArgAttrVerify = 1;
+  let hasRegionResultAttrVerify = 1;
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+  let extraClassDeclaration = [{
+    /// Names of the discardable attributes this dialect verifies.
+    static constexpr ::llvm::StringLiteral kRoleAttrName = "mpt.role";
+    static constexpr ::llvm::StringLiteral kGradOfAttrName = "mpt.grad_of";
+  }];
+}
+
+/// The role of a training-step argument or result (`mpt.role`).
+def MPT_Role : I32EnumAttr<"Role", "role of a training-step argument or result", [
+    I32EnumAttrCase<"Param", 0, "param">,
+    I32EnumAttrCase<"Input", 1, "input">,
+    I32EnumAttrCase<"LossGrad", 2, "loss_grad">,
+    I32EnumAttrCase<"Loss", 3, "loss">,
+    I32EnumAttrCase<"Grad", 4, "grad">
+  ]> {
+  let cppNamespace = "::mpt";
+  let genSpecializedAttr = 0;
+}
+
+class MPT_Op<string mnemonic, list<Trait> traits = []>
+    : Op<MPT_Dialect, mnemonic, traits>;
+
+#endif // MPT_DIALECT_MPT_IR_MPTDIALECT_TD

@@ -1,0 +1,180 @@
+//===- MPTDialect.cpp - The mpt dialect and its role verifier -*- C++ -*-===//
+//
+// Registers the dialect and verifies the training-step roles (`mpt.role`,
+// `mpt.grad_of`) on function arguments and results.
+//
+//===----------------------------------------------------------------------===//
+
+#include "mpt/Dialect/MPT/IR/MPTDialect.h"
+#include "mpt/Dialect/MPT/IR/MPTOps.h"
+#include "mpt/Dialect/MPT/IR/Roles.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
+
+using namespace mlir;
+using namespace mpt;
+
+#include "mpt/Dialect/MPT/IR/MPTEnums.cpp.inc"
+#include "mpt/Dialect/MPT/IR/MPTOpsDialect.cpp.inc"
+
+void MPTDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "mpt/Dialect/MPT/IR/MPTOps.cpp.inc"
+      >();
+}
+
+namespace {
+/// The list of valid values of `mpt.role` for one position, for messages.
+std::string validRoles(bool onArgument) {
+  std::string names;
+  for (uint32_t i = 0; i <= getMaxEnumValForRole(); ++i) {
+    Role role = *symbolizeRole(i);
+    if (isArgumentRole(role) != onArgument)
+      continue;
+    if (!names.empty())
+      names += ", ";
+    names += "\"" + stringifyRole(role).str() + "\"";
+  }
+  return names;
+}
+
+/// Checks that `attr` is a string naming a role valid on this position.
+LogicalResult verifyRoleAttr(Operation *op, NamedAttribute attr,
+                             bool onArgument, unsigned index) {
+  StringRef what = onArgument ? "argument" : "result";
+  auto str = dyn_cast<StringAttr>(attr.getValue());
+  if (!str)
+    return op->emitOpError() << "'mpt.role' of " << what << " #" << index
+                             << " must be a string, one of "
+                             << validRoles(onArgument);
+  std::optional<Role> role = symbolizeRole(str.getValue());
+  if (!role || isArgumentRole(*role) != onArgument)
+    return op->emitOpError()
+           << "unknown 'mpt.role' \"" << str.getValue() << "\" on " << what
+           << " #" << index << "; expected one of " << validRoles(onArgument);
+  return success();
+}
+
+LogicalResult verifyLossResult(FunctionOpInterface fn, unsigned index) {
+  Type type = fn.getResultTypes()[index];
+  if (isa<FloatType>(getElementTypeOrSelf(type)))
+    return success();
+  return fn->emitOpError() << "result #" << index
+                           << " has 'mpt.role' \"loss\" but type " << type
+                           << "; the loss must be a floating-point scalar or "
+                              "tensor";
+}
+
+/// Checks that a `grad` result names, through `mpt.grad_of`, a `param`
+/// argument of the same type.
+LogicalResult verifyGradResult(FunctionOpInterface fn, unsigned index) {
+  auto gradOf = fn.getResultAttrOfType<IntegerAttr>(
+      index, MPTDialect::kGradOfAttrName);
+  if (!gradOf)
+    return fn->emitOpError()
+           << "result #" << index
+           << " has 'mpt.role' \"grad\" but no integer 'mpt.grad_of'; add "
+              "'mpt.grad_of = <index of its parameter argument> : i64'";
+  int64_t argIndex = gradOf.getInt();
+  unsigned numArgs = fn.getNumArguments();
+  if (argIndex < 0 || argIndex >= static_cast<int64_t>(numArgs))
+    return fn->emitOpError()
+           << "result #" << index << " has 'mpt.grad_of' = " << argIndex
+           << " but the function has " << numArgs << " arguments";
+  std::optional<Role> argRole = getArgumentRole(fn, argIndex);
+  if (argRole != Role::Param)
+    return fn->emitOpError()
+           << "result #" << index << " is the grad of argument #" << argIndex
+           << ", whose 'mpt.role' is "
+           << (argRole ? "\"" + stringifyRole(*argRole).str() + "\""
+                       : std::string("missing"))
+           << "; 'mpt.grad_of' must name an argument with 'mpt.role' "
+              "\"param\"";
+  Type gradType = fn.getResultTypes()[index];
+  Type paramType = fn.getArgumentTypes()[argIndex];
+  if (gradType != paramType)
+    return fn->emitOpError()
+           << "result #" << index << " (grad, type " << gradType
+           << ") and its parameter argument #" << argIndex << " (type "
+           << paramType << ") must have the same type";
+  return success();
+}
+
+FunctionOpInterface getFunction(Operation *op, unsigned regionIndex,
+                                StringRef attrName) {
+  auto fn = dyn_cast<FunctionOpInterface>(op);
+  if (!fn || regionIndex != 0) {
+    op->emitOpError() << "'" << attrName
+                      << "' is only valid on arguments and results of a "
+                         "function";
+    return {};
+  }
+  return fn;
+}
+} // namespace
+
+LogicalResult MPTDialect::verifyRegionArgAttribute(Operation *op,
+                                                   unsigned regionIndex,
+                                                   unsigned argIndex,
+                                                   NamedAttribute attr) {
+  if (attr.getName() != kRoleAttrName)
+    return op->emitOpError() << "unknown mpt attribute '" << attr.getName().getValue()
+                             << "' on argument #" << argIndex
+                             << "; arguments take 'mpt.role'";
+  if (!getFunction(op, regionIndex, attr.getName()))
+    return failure();
+  return verifyRoleAttr(op, attr, /*onArgument=*/true, argIndex);
+}
+
+LogicalResult MPTDialect::verifyRegionResultAttribute(Operation *op,
+                                                      unsigned regionIndex,
+                                                      unsigned resultIndex,
+                                                      NamedAttribute attr) {
+  FunctionOpInterface fn = getFunction(op, regionIndex, attr.getName());
+  if (!fn)
+    return failure();
+  if (attr.getName() == kGradOfAttrName) {
+    if (!isa<IntegerAttr>(attr.getValue()))
+      return op->emitOpError() << "'mpt.grad_of' of result #" << resultIndex
+                               << " must be an integer argument index";
+    if (getResultRole(fn, resultIndex) != Role::Grad)
+      return op->emitOpError()
+             << "result #" << resultIndex
+             << " has 'mpt.grad_of' but its 'mpt.role' is not \"grad\"";
+    return success();
+  }
+  if (attr.getName() != kRoleAttrName)
+    return op->emitOpError() << "unknown mpt attribute '" << attr.getName().getValue()
+                             << "' on result #" << resultIndex
+                             << "; results take 'mpt.role' and 'mpt.grad_of'";
+  if (failed(verifyRoleAttr(op, attr, /*onArgument=*/false, resultIndex)))
+    return failure();
+  switch (*getResultRole(fn, resultIndex)) {
+  case Role::Loss:
+    return verifyLossResult(fn, resultIndex);
+  case Role::Grad:
+    return verifyGradResult(fn, resultIndex);
+  default:
+    return success();
+  }
+}
+
+namespace {
+/// Loads the mpt dialect whenever `func` is loaded, so that `mpt.role`
+/// attributes on functions are verified even in files without mpt ops.
+struct LoadMPTWithFunc
+    : public DialectExtension<LoadMPTWithFunc, func::FuncDialect> {
+  void apply(MLIRContext *context, func::FuncDialect *) const final {
+    context->getOrLoadDialect<MPTDialect>();
+  }
+};
+} // namespace
+
+void mpt::registerMPTDialect(DialectRegistry &registry) {
+  registry.insert<MPTDialect>();
+  registry.addExtensions<LoadMPTWithFunc>();
+}

@@ -1,0 +1,52 @@
+//===- Pipelines.cpp - Registered pass pipelines of mpt -------*- C++ -*-===//
+
+#include "mpt/Pipelines/Pipelines.h"
+#include "mpt/Transforms/Passes.h"
+
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/Support/ErrorHandling.h"
+
+using namespace mlir;
+
+namespace mpt {
+
+/// Appends an upstream pipeline given as text. The text is fixed in this file,
+/// so a parse failure is a bug of mpt (e.g. an upstream pass was renamed).
+static void addTextPipeline(OpPassManager &pm, StringRef text) {
+  if (failed(parsePassPipeline(text, pm, llvm::errs())))
+    llvm::report_fatal_error("mpt: invalid built-in pipeline: " + text);
+}
+
+void buildLowerToCPUPipeline(OpPassManager &pm,
+                             const LowerToCPUOptions &options) {
+  pm.addPass(createLowerMPTOps());
+  if (options.cInterface)
+    pm.addPass(createEmitCInterface());
+  addTextPipeline(pm, "convert-elementwise-to-linalg,"
+                      "one-shot-bufferize{bufferize-function-boundaries "
+                      "function-boundary-type-conversion=identity-layout-map}");
+  if (options.deallocate)
+    addTextPipeline(pm, "buffer-deallocation-pipeline");
+  addTextPipeline(
+      pm,
+      "convert-bufferization-to-memref,convert-linalg-to-loops,"
+      "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
+      // 16-bit floats: every op computes in f32 and rounds its result back,
+      // one rounding per op, as a GPU's 16-bit ALU does.
+      "math-extend-to-supported-types{target-type=f32},"
+      "arith-emulate-unsupported-floats{source-types=f16,bf16 "
+      "target-type=f32},"
+      "arith-expand{include-bf16},"
+      "convert-math-to-llvm,convert-math-to-libm,finalize-memref-to-llvm,"
+      "convert-to-llvm,reconcile-unrealized-casts");
+}
+
+void registerPipelines() {
+  PassPipelineRegistration<LowerToCPUOptions>(
+      "mpt-lower-to-cpu",
+      "Lower a (mixed-precision) step on tensors to the LLVM dialect for the "
+      "CPU, rounding 16-bit arithmetic per op as a GPU does",
+      buildLowerToCPUPipeline);
+}
+
+} // namespace mpt

@@ -1,0 +1,68 @@
+# -*- Python -*- lit configuration of mpt's tests.
+
+import os
+import shutil
+import subprocess
+
+import lit.formats
+import lit.util
+
+config.name = "MPT"
+config.test_format = lit.formats.ShTest(not lit.util.which("bash"))
+config.suffixes = [".mlir", ".py", ".test"]
+config.excludes = ["lit.cfg.py", "lit.site.cfg.py", "Inputs"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.mpt_obj_root, "test")
+
+# Captures must not leak between CHECK-LABEL blocks (as in StableHLO).
+config.environment["FILECHECK_OPTS"] = "-enable-var-scope"
+# mpt's Python helpers (generator, AOT loader) and tools on PATH.
+config.environment["PYTHONPATH"] = os.path.join(config.mpt_src_root, "python")
+config.environment["MPT_TOOLS_DIR"] = config.mpt_tools_dir
+config.environment["MPT_LLVM_TOOLS_DIR"] = config.llvm_tools_dir
+config.environment["MPT_CC"] = config.host_cc
+config.environment["PYTHONDONTWRITEBYTECODE"] = "1"
+
+path = [config.mpt_tools_dir, config.llvm_tools_dir, config.environment["PATH"]]
+config.environment["PATH"] = os.pathsep.join(path)
+
+lib = config.mlir_lib_dir
+config.substitutions.append(("%PYTHON", config.python_executable))
+config.substitutions.append(("%mpt_src", config.mpt_src_root))
+config.substitutions.append(
+    ("%mlir_runner_utils", os.path.join(lib, "libmlir_runner_utils.so")))
+config.substitutions.append(
+    ("%mlir_c_runner_utils", os.path.join(lib, "libmlir_c_runner_utils.so")))
+config.substitutions.append(
+    ("%mpt_cpu_run",
+     "mlir-runner -e main -entry-point-result=void "
+     f"-shared-libs={lib}/libmlir_runner_utils.so,"
+     f"{lib}/libmlir_c_runner_utils.so"))
+
+# cuda-toolkit: ptxas is present (compile-only GPU tests).
+if config.ptxas and os.path.exists(config.ptxas):
+    config.available_features.add("cuda-toolkit")
+    config.substitutions.append(("%ptxas", config.ptxas))
+
+# cuda-gpu: a GPU answers (executing GPU tests). Never true in CI.
+def _gpu_answers():
+    smi = shutil.which("nvidia-smi")
+    if not smi:
+        return False
+    try:
+        out = subprocess.run([smi, "-L"], capture_output=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return out.returncode == 0 and b"GPU" in out.stdout
+
+if _gpu_answers():
+    config.available_features.add("cuda-gpu")
+
+# numpy is needed by executed tests that compare against references.
+try:
+    subprocess.run([config.python_executable, "-c", "import numpy"],
+                   check=True, capture_output=True)
+    config.available_features.add("numpy")
+except (OSError, subprocess.CalledProcessError):
+    lit_config.warning("numpy not found for %s: numeric tests are skipped"
+                       % config.python_executable)
