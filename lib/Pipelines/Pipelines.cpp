@@ -20,8 +20,10 @@ static void addTextPipeline(OpPassManager &pm, StringRef text) {
 void buildLowerToCPUPipeline(OpPassManager &pm,
                              const LowerToCPUOptions &options) {
   pm.addPass(createLowerMPTOps());
-  if (options.cInterface)
-    pm.addPass(createEmitCInterface());
+  PrepareABIOptions abi;
+  abi.cInterface = options.cInterface;
+  abi.writableArgs = options.writableArgs;
+  pm.addPass(createPrepareABI(abi));
   addTextPipeline(pm, "convert-elementwise-to-linalg,"
                       "one-shot-bufferize{bufferize-function-boundaries "
                       "function-boundary-type-conversion=identity-layout-map}");
@@ -39,6 +41,7 @@ void buildLowerToCPUPipeline(OpPassManager &pm,
       "arith-expand{include-bf16},"
       "convert-math-to-llvm,convert-math-to-libm,finalize-memref-to-llvm,"
       "convert-to-llvm,reconcile-unrealized-casts");
+  pm.addPass(createStripForeignAttrs());
 }
 
 void registerPipelines() {

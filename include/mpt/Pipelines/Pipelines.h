@@ -15,6 +15,12 @@ struct LowerToCPUOptions : public mlir::PassPipelineOptions<LowerToCPUOptions> {
       llvm::cl::desc("Give every public function a C entry point "
                      "(_mlir_ciface_<name>) for ahead-of-time callers"),
       llvm::cl::init(true)};
+  Option<bool> writableArgs{
+      *this, "writable-args",
+      llvm::cl::desc("Let public functions update their tensor arguments in "
+                     "place (default: the caller's buffers are never "
+                     "written)"),
+      llvm::cl::init(false)};
   Option<bool> deallocate{
       *this, "deallocate",
       llvm::cl::desc("Free intermediate buffers (ownership-based "
