@@ -10,7 +10,7 @@ LLVM_MAJOR=22
 PACKAGES=(
   "llvm-${LLVM_MAJOR}-dev" "libmlir-${LLVM_MAJOR}-dev" "mlir-${LLVM_MAJOR}-tools"
   "llvm-${LLVM_MAJOR}-tools" cmake ninja-build g++ python3 python3-numpy
-  libgtest-dev
+  libgtest-dev clang-format
 )
 
 missing=()

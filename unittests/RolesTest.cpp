@@ -1,7 +1,7 @@
 //===- RolesTest.cpp - Tests of the role helpers ----------------*- C++ -*-===//
 
-#include "mpt/Dialect/MPT/IR/MPTDialect.h"
 #include "mpt/Dialect/MPT/IR/Roles.h"
+#include "mpt/Dialect/MPT/IR/MPTDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"

@@ -30,17 +30,16 @@ void buildLowerToCPUPipeline(OpPassManager &pm,
   if (options.deallocate)
     addTextPipeline(pm, "buffer-deallocation-pipeline");
   addTextPipeline(
-      pm,
-      "convert-bufferization-to-memref,convert-linalg-to-loops,"
-      "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
-      // 16-bit floats: every op computes in f32 and rounds its result back,
-      // one rounding per op, as a GPU's 16-bit ALU does.
-      "math-extend-to-supported-types{target-type=f32},"
-      "arith-emulate-unsupported-floats{source-types=f16,bf16 "
-      "target-type=f32},"
-      "arith-expand{include-bf16},"
-      "convert-math-to-llvm,convert-math-to-libm,finalize-memref-to-llvm,"
-      "convert-to-llvm,reconcile-unrealized-casts");
+      pm, "convert-bufferization-to-memref,convert-linalg-to-loops,"
+          "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
+          // 16-bit floats: every op computes in f32 and rounds its result back,
+          // one rounding per op, as a GPU's 16-bit ALU does.
+          "math-extend-to-supported-types{target-type=f32},"
+          "arith-emulate-unsupported-floats{source-types=f16,bf16 "
+          "target-type=f32},"
+          "arith-expand{include-bf16},"
+          "convert-math-to-llvm,convert-math-to-libm,finalize-memref-to-llvm,"
+          "convert-to-llvm,reconcile-unrealized-casts");
   pm.addPass(createStripForeignAttrs());
 }
 

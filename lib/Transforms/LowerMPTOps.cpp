@@ -26,8 +26,8 @@ Value createOnes(OpBuilder &b, Location loc, Type type) {
   if (!tensorType)
     return arith::ConstantOp::create(b, loc, one);
   if (tensorType.hasStaticShape())
-    return arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(tensorType, one));
+    return arith::ConstantOp::create(b, loc,
+                                     DenseElementsAttr::get(tensorType, one));
   return nullptr;
 }
 
@@ -44,8 +44,8 @@ struct LowerLossGrad : OpRewritePattern<LossGradOp> {
     auto type = cast<RankedTensorType>(op.getType());
     SmallVector<OpFoldResult> sizes =
         tensor::getMixedSizes(rewriter, loc, op.getLoss());
-    Value empty = tensor::EmptyOp::create(rewriter, loc, sizes,
-                                          type.getElementType());
+    Value empty =
+        tensor::EmptyOp::create(rewriter, loc, sizes, type.getElementType());
     Value one = arith::ConstantOp::create(
         rewriter, loc, rewriter.getFloatAttr(type.getElementType(), 1.0));
     rewriter.replaceOp(op, linalg::FillOp::create(rewriter, loc, one, empty));

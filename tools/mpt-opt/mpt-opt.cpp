@@ -24,6 +24,5 @@ int main(int argc, char **argv) {
   mpt::registerMPTDialect(registry);
 
   return mlir::asMainReturnCode(mlir::MlirOptMain(
-      argc, argv, "mpt: mixed-precision training compiler driver\n",
-      registry));
+      argc, argv, "mpt: mixed-precision training compiler driver\n", registry));
 }

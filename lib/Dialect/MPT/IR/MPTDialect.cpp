@@ -48,9 +48,9 @@ LogicalResult verifyRoleAttr(Operation *op, NamedAttribute attr,
   StringRef what = onArgument ? "argument" : "result";
   auto str = dyn_cast<StringAttr>(attr.getValue());
   if (!str)
-    return op->emitOpError() << "'mpt.role' of " << what << " #" << index
-                             << " must be a string, one of "
-                             << validRoles(onArgument);
+    return op->emitOpError()
+           << "'mpt.role' of " << what << " #" << index
+           << " must be a string, one of " << validRoles(onArgument);
   std::optional<Role> role = symbolizeRole(str.getValue());
   if (!role || isArgumentRole(*role) != onArgument)
     return op->emitOpError()
@@ -72,8 +72,8 @@ LogicalResult verifyLossResult(FunctionOpInterface fn, unsigned index) {
 /// Checks that a `grad` result names, through `mpt.grad_of`, a `param`
 /// argument of the same type.
 LogicalResult verifyGradResult(FunctionOpInterface fn, unsigned index) {
-  auto gradOf = fn.getResultAttrOfType<IntegerAttr>(
-      index, MPTDialect::kGradOfAttrName);
+  auto gradOf =
+      fn.getResultAttrOfType<IntegerAttr>(index, MPTDialect::kGradOfAttrName);
   if (!gradOf)
     return fn->emitOpError()
            << "result #" << index
@@ -122,9 +122,9 @@ LogicalResult MPTDialect::verifyRegionArgAttribute(Operation *op,
                                                    unsigned argIndex,
                                                    NamedAttribute attr) {
   if (attr.getName() != kRoleAttrName)
-    return op->emitOpError() << "unknown mpt attribute '" << attr.getName().getValue()
-                             << "' on argument #" << argIndex
-                             << "; arguments take 'mpt.role'";
+    return op->emitOpError()
+           << "unknown mpt attribute '" << attr.getName().getValue()
+           << "' on argument #" << argIndex << "; arguments take 'mpt.role'";
   if (!getFunction(op, regionIndex, attr.getName()))
     return failure();
   return verifyRoleAttr(op, attr, /*onArgument=*/true, argIndex);
@@ -148,9 +148,10 @@ LogicalResult MPTDialect::verifyRegionResultAttribute(Operation *op,
     return success();
   }
   if (attr.getName() != kRoleAttrName)
-    return op->emitOpError() << "unknown mpt attribute '" << attr.getName().getValue()
-                             << "' on result #" << resultIndex
-                             << "; results take 'mpt.role' and 'mpt.grad_of'";
+    return op->emitOpError()
+           << "unknown mpt attribute '" << attr.getName().getValue()
+           << "' on result #" << resultIndex
+           << "; results take 'mpt.role' and 'mpt.grad_of'";
   if (failed(verifyRoleAttr(op, attr, /*onArgument=*/false, resultIndex)))
     return failure();
   switch (*getResultRole(fn, resultIndex)) {

@@ -8,8 +8,8 @@
 #ifndef MPT_DIALECT_MPT_IR_ROLES_H
 #define MPT_DIALECT_MPT_IR_ROLES_H
 
-#include "mpt/Dialect/MPT/IR/MPTDialect.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
+#include "mpt/Dialect/MPT/IR/MPTDialect.h"
 #include <optional>
 
 namespace mpt {
@@ -22,8 +22,7 @@ std::optional<Role> getArgumentRole(mlir::FunctionOpInterface fn,
                                     unsigned index);
 
 /// The role of result `index` of `fn`, if it has a valid one.
-std::optional<Role> getResultRole(mlir::FunctionOpInterface fn,
-                                  unsigned index);
+std::optional<Role> getResultRole(mlir::FunctionOpInterface fn, unsigned index);
 
 /// The `mpt.grad_of` argument index of result `index`, if present.
 std::optional<int64_t> getGradOf(mlir::FunctionOpInterface fn, unsigned index);
