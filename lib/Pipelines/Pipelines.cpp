@@ -43,7 +43,35 @@ void buildLowerToCPUPipeline(OpPassManager &pm,
   pm.addPass(createStripForeignAttrs());
 }
 
+void buildAutoMixedPrecisionPipeline(OpPassManager &pm,
+                                     const AutoMixedPrecisionOptions &options) {
+  if (options.fromTosa)
+    addTextPipeline(pm, "tosa-to-linalg-pipeline");
+  AssignPrecisionOptions assign;
+  assign.dtype = options.dtype;
+  assign.allow = options.allow;
+  assign.infer = options.infer;
+  assign.clear = options.clear;
+  assign.deny = options.deny;
+  assign.policyFile = options.policy;
+  pm.addPass(createAssignPrecision(assign));
+  ApplyPrecisionOptions apply;
+  apply.keepIOTypes = options.keepIOTypes;
+  pm.addPass(createApplyPrecision(apply));
+  FoldCastsOptions fold;
+  fold.allowExcessPrecision = options.allowExcessPrecision;
+  pm.addPass(createFoldCasts(fold));
+  WritePrecisionReportOptions report;
+  report.path = options.report;
+  pm.addPass(createWritePrecisionReport(report));
+}
+
 void registerPipelines() {
+  PassPipelineRegistration<AutoMixedPrecisionOptions>(
+      "auto-mixed-precision",
+      "Rewrite an FP32 training step into a mixed-precision one: 16-bit "
+      "contractions with f32 accumulation, f32 reductions and sensitive ops",
+      buildAutoMixedPrecisionPipeline);
   PassPipelineRegistration<LowerToCPUOptions>(
       "mpt-lower-to-cpu",
       "Lower a (mixed-precision) step on tensors to the LLVM dialect for the "

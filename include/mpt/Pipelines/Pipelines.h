@@ -28,6 +28,56 @@ struct LowerToCPUOptions : public mlir::PassPipelineOptions<LowerToCPUOptions> {
       llvm::cl::init(true)};
 };
 
+/// Options of `auto-mixed-precision`.
+struct AutoMixedPrecisionOptions
+    : public mlir::PassPipelineOptions<AutoMixedPrecisionOptions> {
+  Option<std::string> dtype{*this, "dtype",
+                            llvm::cl::desc("16-bit type: f16 or bf16"),
+                            llvm::cl::init("f16")};
+  Option<std::string> allow{
+      *this, "allow",
+      llvm::cl::desc("Op names added to the allow list (-name removes one)"),
+      llvm::cl::init("")};
+  Option<std::string> infer{
+      *this, "infer",
+      llvm::cl::desc("Op names added to the infer list (-name removes one)"),
+      llvm::cl::init("")};
+  Option<std::string> clear{
+      *this, "clear",
+      llvm::cl::desc("Op names added to the clear list (-name removes one)"),
+      llvm::cl::init("")};
+  Option<std::string> deny{
+      *this, "deny",
+      llvm::cl::desc("Op names added to the deny list (-name removes one)"),
+      llvm::cl::init("")};
+  Option<std::string> policy{
+      *this, "policy",
+      llvm::cl::desc("File of 'allow: a, b' / 'deny: -c' lines, applied "
+                     "before the list options"),
+      llvm::cl::init("")};
+  Option<bool> keepIOTypes{
+      *this, "keep-io-types",
+      llvm::cl::desc("Keep function signatures unchanged (false: inputs and "
+                     "plain results may become 16-bit)"),
+      llvm::cl::init(true)};
+  Option<bool> allowExcessPrecision{*this, "allow-excess-precision",
+                                    llvm::cl::desc("Fold extf(truncf(x)) to x"),
+                                    llvm::cl::init(false)};
+  Option<std::string> report{
+      *this, "report",
+      llvm::cl::desc("Write the counts as JSON to this path ('-': stderr) "
+                     "and print a one-line summary"),
+      llvm::cl::init("")};
+  Option<bool> fromTosa{
+      *this, "from-tosa",
+      llvm::cl::desc("Convert TOSA to linalg first (tosa-to-linalg-pipeline)"),
+      llvm::cl::init(false)};
+};
+
+/// Rewrites FP32 steps into mixed-precision ones: assign, apply, fold casts.
+void buildAutoMixedPrecisionPipeline(mlir::OpPassManager &pm,
+                                     const AutoMixedPrecisionOptions &options);
+
 /// Lowers linalg-on-tensors with f32/f16/bf16 arithmetic (and mpt ops) to the
 /// LLVM dialect. 16-bit arithmetic is emulated in f32 with one rounding per
 /// op, so the CPU computes what a GPU computes.

@@ -95,4 +95,153 @@ def StripForeignAttrs : Pass<"mpt-strip-foreign-attrs", "::mlir::ModuleOp"> {
   ];
 }
 
+def AssignPrecision : Pass<"mpt-assign-precision", "::mlir::ModuleOp"> {
+  let summary = "Decide which ops of an FP32 step run in 16 bits";
+  let description = [{
+    Colours every op that reads or writes f32 values with an attribute
+    `mpt.assigned = "f16"` (or `"bf16"`) or `mpt.assigned = "f32"`, by the
+    op lists of docs/AutoMixedPrecision.md, in the spirit of TensorFlow's
+    AutoMixedPrecision:
+
+    1. *allow* ops (contractions) are 16-bit; *deny* ops, ops in no list, and
+       the op that produces the `loss` result are f32.
+    2. f32 spreads forward from deny ops through *infer*, *clear* and
+       reduction ops (their results are sensitive too).
+    3. An *infer* op between a 16-bit producer and an allow op is 16-bit
+       (allow -> infer -> allow stays 16-bit: no cast ping-pong).
+    4. A *clear* op is 16-bit when every user takes a 16-bit value from it,
+       or when it lies between 16-bit ops like an infer op.
+    5. A reduction reads 16 bits when its input is 16-bit; it accumulates
+       and returns f32 (see `mpt-apply-precision`).
+
+    A user's `mpt.precision = "f32" | "f16" | "bf16"` on an op wins;
+    `mpt.precision = "f32"` on a function leaves the function alone. Loops,
+    branches and calls keep their boundary values f32 (ops inside their
+    regions are coloured as usual), so tied values always agree.
+
+    Counts are recorded for `mpt-write-precision-report`.
+
+    ```mlir
+    // after mpt-assign-precision
+    %0 = linalg.matmul {mpt.assigned = "f16"} ins(%x, %w : ...) outs(...)
+    %1 = math.exp %0 {mpt.assigned = "f32"} : tensor<8x8xf32>
+    ```
+  }];
+  let options = [
+    Option<"dtype", "dtype", "std::string", /*default=*/"\"f16\"",
+           "16-bit type: f16 or bf16">,
+    Option<"allow", "allow", "std::string", /*default=*/"\"\"",
+           "Op names added to the allow list (-name removes one)">,
+    Option<"infer", "infer", "std::string", /*default=*/"\"\"",
+           "Op names added to the infer list (-name removes one)">,
+    Option<"clear", "clear", "std::string", /*default=*/"\"\"",
+           "Op names added to the clear list (-name removes one)">,
+    Option<"deny", "deny", "std::string", /*default=*/"\"\"",
+           "Op names added to the deny list (-name removes one)">,
+    Option<"policyFile", "policy", "std::string", /*default=*/"\"\"",
+           "File with 'allow: a, b' / 'deny: -c' lines applied before the "
+           "list options">
+  ];
+  let statistics = [
+    Statistic<"numSeen", "ops-seen", "Ops that read or write f32 values">,
+    Statistic<"numLow", "ops-low", "Ops assigned 16 bits">,
+    Statistic<"numF32", "ops-f32", "Ops kept f32">
+  ];
+}
+
+def ApplyPrecision : Pass<"mpt-apply-precision", "::mlir::ModuleOp"> {
+  let summary = "Retype ops as assigned and insert casts at the boundaries";
+  let description = [{
+    Follows the `mpt.assigned` attributes of `mpt-assign-precision`:
+
+    * a 16-bit contraction or reduction reads 16-bit inputs and keeps its
+      f32 accumulator (`outs`) and f32 result; its body widens the inputs
+      (`linalg.matmul ins(f16, f16) outs(f32)`);
+    * any other 16-bit op is retyped, its body and constants with it;
+    * `arith.truncf` / `arith.extf` are inserted where a value crosses
+      between f32 and 16 bits: at most one cast per (value, type), placed
+      right after the value's definition (casts of function arguments at the
+      function entry: one working copy per parameter per step).
+
+    The `mpt.assigned` attributes are removed. With `keep-io-types` (the
+    default) the function signature is unchanged; without it, an argument
+    that is only ever read in 16 bits becomes 16-bit, and a result that is
+    computed in 16 bits is returned as such - except parameters, the seed,
+    the loss and grads, which stay f32 (master weights, f32 gradients).
+
+    ```mlir
+    // before
+    %0 = linalg.matmul {mpt.assigned = "f16"}
+           ins(%x, %w : tensor<8x4xf32>, tensor<4x4xf32>)
+           outs(%acc : tensor<8x4xf32>) -> tensor<8x4xf32>
+    // after
+    %xh = arith.truncf %x : tensor<8x4xf32> to tensor<8x4xf16>
+    %wh = arith.truncf %w : tensor<4x4xf32> to tensor<4x4xf16>
+    %0 = linalg.matmul ins(%xh, %wh : tensor<8x4xf16>, tensor<4x4xf16>)
+           outs(%acc : tensor<8x4xf32>) -> tensor<8x4xf32>
+    ```
+  }];
+  let options = [
+    Option<"keepIOTypes", "keep-io-types", "bool", /*default=*/"true",
+           "Keep the function signatures unchanged">
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+  let statistics = [
+    Statistic<"numCasts", "casts-inserted", "Casts inserted">,
+    Statistic<"numRetyped", "ops-retyped", "Ops retyped to 16 bits">
+  ];
+}
+
+def FoldCasts : Pass<"mpt-fold-casts", "::mlir::ModuleOp"> {
+  let summary = "Fold, deduplicate and hoist floating-point casts";
+  let description = [{
+    Cleans up `arith.truncf` / `arith.extf` on tensors and scalars:
+
+    * `truncf(extf(x))` back to the type of `x` is `x` (exact round trip);
+    * `extf(truncf(x))` rounds, so it is kept, unless
+      `allow-excess-precision` lets it become `x`;
+    * a cast of a constant becomes a constant of the new type;
+    * casts of the same value to the same type are merged into one, placed
+      right after the value's definition (for function arguments: at the
+      function entry, one working copy per parameter).
+
+    Casts inside linalg bodies are left alone.
+
+    ```mlir
+    // before
+    %a = arith.extf %h : tensor<4xf16> to tensor<4xf32>
+    %b = arith.truncf %a : tensor<4xf32> to tensor<4xf16>
+    // after: uses of %b use %h
+    ```
+  }];
+  let options = [
+    Option<"allowExcessPrecision", "allow-excess-precision", "bool",
+           /*default=*/"false",
+           "Fold extf(truncf(x)) to x (skips a rounding the program asked "
+           "for)">
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+  let statistics = [
+    Statistic<"numRemoved", "casts-removed", "Casts removed">
+  ];
+}
+
+def WritePrecisionReport
+    : Pass<"mpt-write-precision-report", "::mlir::ModuleOp"> {
+  let summary = "Write the counts of automatic mixed precision as JSON";
+  let description = [{
+    `mpt-assign-precision`, `mpt-apply-precision` and `mpt-fold-casts`
+    record their counts in the module attribute `mpt.amp_report`. This pass
+    removes that attribute and, when `path` is set, writes the counts as
+    JSON to `path` (`-` for stderr) and prints the summary line
+    `Converted N/M ops to f16 using K casts` to stderr. Debian's LLVM is
+    built without pass statistics, so this report is how the counts reach a
+    user.
+  }];
+  let options = [
+    Option<"path", "path", "std::string", /*default=*/"\"\"",
+           "Where to write the JSON report ('-' for stderr)">
+  ];
+}
+
 #endif // MPT_TRANSFORMS_PASSES_TD
