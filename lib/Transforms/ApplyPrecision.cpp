@@ -73,7 +73,8 @@ public:
       return cached;
     OpBuilder b(v.getContext());
     if (auto arg = dyn_cast<BlockArgument>(v))
-      b.setInsertionPointToStart(arg.getOwner());
+      b.setInsertionPoint(arg.getOwner(),
+                          getArgumentCastPoint(arg.getOwner()));
     else
       b.setInsertionPointAfter(v.getDefiningOp());
     unsigned from = getElementTypeOrSelf(v.getType()).getIntOrFloatBitWidth();
@@ -193,7 +194,7 @@ private:
 
   /// A cast whose operand now has its result type is dropped.
   void foldTrivialCast(Operation &op) {
-    if (!isa<arith::ExtFOp, arith::TruncFOp>(op))
+    if (!isFloatCast(&op))
       return;
     if (op.getOperand(0).getType() != op.getResult(0).getType())
       return;

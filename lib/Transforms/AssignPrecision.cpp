@@ -141,8 +141,13 @@ private:
       setColor(op, Color::F32, "constant out of range");
       std::string where;
       llvm::raw_string_ostream os(where);
-      os << op->getName() << " at " << op->getLoc() << ": " << problem
-         << " in " << stringify(low);
+      os << op->getName() << " at ";
+      if (auto fileLoc = dyn_cast<FileLineColLoc>(op->getLoc()))
+        os << fileLoc.getFilename().getValue() << ":" << fileLoc.getLine()
+           << ":" << fileLoc.getColumn();
+      else
+        os << op->getLoc();
+      os << ": " << problem << " in " << stringify(low);
       constantNotes.push_back(where);
     };
     check(op);
@@ -293,7 +298,8 @@ private:
     }
   }
 
-  /// A reduction reads 16 bits when all its inputs are 16-bit values.
+  /// A reduction reads 16 bits when all the inputs its body reads are
+  /// 16-bit values.
   void finishReductions() {
     for (Operation *op : ops) {
       OpInfo &i = info[op];
@@ -310,7 +316,9 @@ private:
   bool readsOnlyLow(Operation *op) {
     auto linalgOp = cast<linalg::LinalgOp>(op);
     for (OpOperand *in : linalgOp.getDpsInputOperands()) {
-      if (!isF32Like(in->get().getType()))
+      // An input the body never reads (a pooling window) does not count.
+      if (!isF32Like(in->get().getType()) ||
+          linalgOp.getMatchingBlockArgument(in).use_empty())
         continue;
       Operation *def = in->get().getDefiningOp();
       if (!def || !info.count(def) || info[def].color != Color::Low ||
@@ -327,6 +335,8 @@ private:
     for (Operation *op : ops) {
       OpInfo &i = info[op];
       if (i.cls == OpClass::Ignore)
+        continue;
+      if (op->hasTrait<OpTrait::IsTerminator>())
         continue;
       ++counts.seen;
       if (i.color == Color::Low) {
@@ -399,21 +409,39 @@ struct AssignPrecisionPass
         {OpClass::Infer, infer},
         {OpClass::Clear, clear},
         {OpClass::Deny, deny}};
-    for (auto [list, text] : edits) {
-      std::string error = policy.edit(list, text);
-      if (error.empty())
-        error = checkNames(text);
-      if (!error.empty())
-        return module.emitError() << "mpt-assign-precision: option '"
-                                  << stringifyOpClass(list) << "': " << error;
+    // Removals first, so that "infer=math.exp deny=-math.exp" moves an op.
+    for (bool removals : {true, false}) {
+      for (auto [list, text] : edits) {
+        std::string selected = selectEdits(text, removals);
+        std::string error = checkNames(selected);
+        if (error.empty())
+          error = policy.edit(list, selected);
+        if (!error.empty())
+          return module.emitError()
+                 << "mpt-assign-precision: option '" << stringifyOpClass(list)
+                 << "': " << error;
+      }
     }
     return policy;
+  }
+
+  /// The removals ("-name") or the additions of a list option.
+  static std::string selectEdits(StringRef text, bool removals) {
+    std::string selected;
+    for (const std::string &entry : splitOpList(text)) {
+      if (StringRef(entry).starts_with("-") != removals)
+        continue;
+      selected += (selected.empty() ? "" : ",") + entry;
+    }
+    return selected;
   }
 
   /// Names must be ops of a dialect this tool knows.
   std::string checkNames(StringRef text) {
     for (const std::string &entry : splitOpList(text)) {
       StringRef name = StringRef(entry).ltrim('-');
+      if (!name.contains('.'))
+        continue; // PrecisionPolicy::edit explains the form of a name.
       StringRef dialect = name.split('.').first;
       getContext().getOrLoadDialect(dialect);
       if (!RegisteredOperationName::lookup(name, &getContext()))

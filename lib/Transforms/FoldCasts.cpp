@@ -17,8 +17,6 @@ using namespace mpt;
 
 namespace {
 
-bool isCast(Operation *op) { return isa<arith::ExtFOp, arith::TruncFOp>(op); }
-
 class CastFolder {
 public:
   CastFolder(FunctionOpInterface fn, bool allowExcessPrecision)
@@ -41,7 +39,7 @@ private:
     fn->walk<WalkOrder::PreOrder>([&](Operation *op) {
       if (isa<linalg::LinalgOp>(op))
         return WalkResult::skip();
-      if (isCast(op))
+      if (isFloatCast(op))
         casts.push_back(op);
       return WalkResult::advance();
     });
@@ -52,6 +50,12 @@ private:
     cast->getResult(0).replaceAllUsesWith(with);
     cast->erase();
     ++removed;
+  }
+
+  /// The source of a folded cast goes when nothing else uses it.
+  static void eraseIfDead(Operation *op) {
+    if (op->use_empty())
+      op->erase();
   }
 
   void foldEach() {
@@ -65,7 +69,7 @@ private:
       }
       Operation *def = in.getDefiningOp();
       // truncf(extf(x)) is exact; extf(truncf(x)) rounds.
-      if (def && isCast(def) && def->getOperand(0).getType() == type &&
+      if (def && isFloatCast(def) && def->getOperand(0).getType() == type &&
           (isa<arith::TruncFOp>(cast) || allowExcessPrecision)) {
         replace(cast, def->getOperand(0));
         continue;
@@ -75,6 +79,7 @@ private:
           OpBuilder b(cast);
           replace(cast, arith::ConstantOp::create(b, cast->getLoc(), type,
                                                   value));
+          eraseIfDead(cst);
         }
         continue;
       }
@@ -83,6 +88,7 @@ private:
         auto tensorType = llvm::cast<RankedTensorType>(type);
         replace(cast, tensor::EmptyOp::create(b, cast->getLoc(), tensorType,
                                               empty.getDynamicSizes()));
+        eraseIfDead(empty);
       }
     }
   }
@@ -106,7 +112,7 @@ private:
     if (auto arg = dyn_cast<BlockArgument>(in)) {
       Block *block = arg.getOwner();
       if (cast->getBlock() != block || !isAfterCastsAtStart(cast, block))
-        cast->moveBefore(block, firstNonCast(block));
+        cast->moveBefore(block, getArgumentCastPoint(block));
       return;
     }
     Operation *def = in.getDefiningOp();
@@ -114,20 +120,11 @@ private:
       cast->moveAfter(def);
   }
 
-  /// The first op of `block` that is not a cast of a block argument.
-  static Block::iterator firstNonCast(Block *block) {
-    auto it = block->begin();
-    while (it != block->end() && isCast(&*it) &&
-           isa<BlockArgument>(it->getOperand(0)))
-      ++it;
-    return it;
-  }
-
   static bool isAfterCastsAtStart(Operation *cast, Block *block) {
     for (Operation &op : *block) {
       if (&op == cast)
         return true;
-      if (!isCast(&op) || !isa<BlockArgument>(op.getOperand(0)))
+      if (!isFloatCast(&op) || !isa<BlockArgument>(op.getOperand(0)))
         return false;
     }
     return false;
@@ -135,7 +132,7 @@ private:
 
   /// Whether `cast` already sits in the run of casts right after `def`.
   static bool isCastChainAfter(Operation *def, Operation *cast) {
-    for (Operation *op = def->getNextNode(); op && isCast(op);
+    for (Operation *op = def->getNextNode(); op && isFloatCast(op);
          op = op->getNextNode())
       if (op == cast)
         return true;

@@ -2,9 +2,11 @@
 
 #include "mpt/Transforms/Precision.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include <cmath>
 
 using namespace mlir;
 
@@ -27,8 +29,15 @@ std::optional<FloatType> parseLowType(MLIRContext *ctx, StringRef name) {
 }
 
 namespace {
+/// Magnitudes from which a finite constant stands for infinity (clamp
+/// bounds such as FLT_MAX in a ReLU, masks): it becomes +-inf, which keeps
+/// min/max/select semantics.
+constexpr double kInfinitySentinel = 1e38;
+
 StringRef valueProblem(const APFloat &value, FloatType target) {
   if (value.isNaN() || value.isInfinity() || value.isZero())
+    return "";
+  if (std::abs(value.convertToDouble()) >= kInfinitySentinel)
     return "";
   APFloat converted = value;
   bool losesInfo;
@@ -85,6 +94,18 @@ Operation *getPayloadOwner(Operation *op, Operation *root) {
     if (isa<linalg::LinalgOp, tensor::PadOp>(p))
       owner = p;
   return owner;
+}
+
+bool isFloatCast(Operation *op) {
+  return isa<arith::ExtFOp, arith::TruncFOp>(op);
+}
+
+Block::iterator getArgumentCastPoint(Block *block) {
+  auto it = block->begin();
+  while (it != block->end() && isFloatCast(&*it) &&
+         isa<BlockArgument>(it->getOperand(0)))
+    ++it;
+  return it;
 }
 
 bool isAccumulating(Operation *op) {

@@ -28,7 +28,8 @@ std::optional<mlir::FloatType> parseLowType(mlir::MLIRContext *ctx,
 
 /// Why a float constant cannot be stored in `target`: "" when every value
 /// fits; otherwise "overflow" (a finite value becomes infinite) or
-/// "underflow" (a non-zero value becomes zero or subnormal).
+/// "underflow" (a non-zero value becomes zero or subnormal). A magnitude of
+/// at least 1e38 stands for infinity (FLT_MAX clamp bounds, masks) and fits.
 llvm::StringRef constantRangeProblem(mlir::Attribute value,
                                      mlir::FloatType target);
 
@@ -40,6 +41,13 @@ mlir::TypedAttr convertFloatConstant(mlir::Attribute value, mlir::Type type);
 /// payload handled together with its owner: a linalg body or a tensor.pad
 /// region, below `root`.
 mlir::Operation *getPayloadOwner(mlir::Operation *op, mlir::Operation *root);
+
+/// Where a new cast of an argument of `block` goes: after the casts of block
+/// arguments already at its start, so that they stay in creation order.
+mlir::Block::iterator getArgumentCastPoint(mlir::Block *block);
+
+/// Whether `op` is an arith.extf or arith.truncf.
+bool isFloatCast(mlir::Operation *op);
 
 /// Whether `op` is a linalg op that accumulates (has reduction loops): its
 /// inputs may be 16-bit while its accumulator and result stay f32.

@@ -11,6 +11,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
 
@@ -162,6 +163,37 @@ LogicalResult MPTDialect::verifyRegionResultAttribute(Operation *op,
   default:
     return success();
   }
+}
+
+LogicalResult MPTDialect::verifyOperationAttribute(Operation *op,
+                                                   NamedAttribute attr) {
+  StringRef name = attr.getName().getValue();
+  if (name == "mpt.amp_report") {
+    if (!isa<ModuleOp>(op) || !isa<DictionaryAttr>(attr.getValue()))
+      return op->emitOpError()
+             << "'mpt.amp_report' must be a dictionary on a module";
+    return success();
+  }
+  if (name != "mpt.precision" && name != "mpt.assigned")
+    return op->emitOpError()
+           << "unknown mpt attribute '" << name
+           << "' on an op; ops take 'mpt.precision' and 'mpt.assigned' ("
+           << kRoleAttrName << " and " << kGradOfAttrName
+           << " belong on function arguments and results)";
+  auto value = dyn_cast<StringAttr>(attr.getValue());
+  bool isFunction = isa<FunctionOpInterface>(op);
+  if (isFunction && name == "mpt.precision") {
+    if (!value || value.getValue() != "f32")
+      return op->emitOpError()
+             << "'mpt.precision' on a function must be \"f32\" (leave the "
+                "function alone); put \"f16\"/\"bf16\" on its ops instead";
+    return success();
+  }
+  if (!value ||
+      !llvm::is_contained({"f32", "f16", "bf16"}, value.getValue()))
+    return op->emitOpError()
+           << "'" << name << "' must be \"f32\", \"f16\" or \"bf16\"";
+  return success();
 }
 
 namespace {

@@ -36,6 +36,15 @@ def MPT_Dialect : Dialect {
     * `loss`: the loss, a floating-point scalar or tensor.
     * `grad`: the gradient of the parameter named by `mpt.grad_of`.
 
+    Attributes on ops, for automatic mixed precision:
+
+    | attribute | on | values |
+    | --- | --- | --- |
+    | `mpt.precision` | any op | `"f32"`, `"f16"`, `"bf16"`: the user's choice, which wins |
+    | `mpt.precision` | a function | `"f32"`: leave the whole function alone |
+    | `mpt.assigned` | any op | `"f32"`, `"f16"`, `"bf16"`: the decision of `mpt-assign-precision` |
+    | `mpt.amp_report` | the module | dictionary of counts, read by `mpt-write-precision-report` |
+
     Example:
 
     ```mlir
@@ -46,6 +55,7 @@ def MPT_Dialect : Dialect {
             tensor<4x3xf32> {mpt.role = "grad", mpt.grad_of = 0 : i64})
     ```
   }];
+  let hasOperationAttrVerify = 1;
   let hasRegionArgAttrVerify = 1;
   let hasRegionResultAttrVerify = 1;
   let dependentDialects = ["::mlir::arith::ArithDialect"];
