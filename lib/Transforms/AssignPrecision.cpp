@@ -185,13 +185,18 @@ private:
            cls == OpClass::Reduction;
   }
 
+  /// Calls fn(owner, operand number or -1) for each use of op's float
+  /// results; uses inside payloads count for their owner.
   template <typename Fn> void forEachUser(Operation *op, Fn fn) {
-    for (Value result : op->getResults())
+    for (Value result : op->getResults()) {
+      if (!isF32Like(result.getType()))
+        continue;
       for (OpOperand &use : result.getUses()) {
         Operation *owner = getPayloadOwner(use.getOwner(), this->fn);
         bool direct = owner == use.getOwner();
         fn(owner, direct ? use.getOperandNumber() : -1);
       }
+    }
   }
 
   /// Deny spreads forward through infer, clear and reduction ops.
@@ -378,8 +383,13 @@ struct AssignPrecisionPass
     for (auto fn : module.getOps<FunctionOpInterface>()) {
       if (fn.isExternal() || skipFunction(fn))
         continue;
+      int64_t before = counts.seen;
       if (failed(Painter(fn, *policy, *low).run(counts)))
         return signalPassFailure();
+      if (counts.seen == before)
+        fn.emitRemark() << "nothing to convert: no op reads or writes f32 "
+                           "values (f64, integer and 16-bit ops are left as "
+                           "they are)";
     }
     record(module, counts, dtype);
   }

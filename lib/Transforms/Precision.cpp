@@ -135,8 +135,6 @@ int64_t getInt(DictionaryAttr dict, StringRef key) {
 
 void addToReport(ModuleOp module, StringRef key, int64_t delta,
                  StringRef subkey) {
-  if (delta == 0 && !getReport(module).get(key))
-    return;
   MLIRContext *ctx = module.getContext();
   Builder b(ctx);
   DictionaryAttr report = getReport(module);

@@ -235,6 +235,10 @@ OpClass PrecisionPolicy::classify(Operation *op) const {
       isa<arith::ExtFOp, arith::TruncFOp, CallOpInterface>(op) ||
       op->getDialect() == op->getContext()->getLoadedDialect("mpt"))
     return OpClass::Boundary;
+  // Reads f32 but makes no float (tensor.dim, arith.fptosi): nothing to
+  // decide; a 16-bit operand is widened for it.
+  if (!llvm::any_of(op->getResultTypes(), isF32Like))
+    return OpClass::Ignore;
   // Not in any list: kept f32, as TensorFlow's AutoMixedPrecision does.
   return OpClass::Deny;
 }
