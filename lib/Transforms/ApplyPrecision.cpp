@@ -56,7 +56,7 @@ public:
       ++numRetyped;
       // The payload was handled with its owner.
       return isa<linalg::LinalgOp, tensor::PadOp>(op) ? WalkResult::skip()
-                                                       : WalkResult::advance();
+                                                      : WalkResult::advance();
     });
   }
 
@@ -73,8 +73,7 @@ public:
       return cached;
     OpBuilder b(v.getContext());
     if (auto arg = dyn_cast<BlockArgument>(v))
-      b.setInsertionPoint(arg.getOwner(),
-                          getArgumentCastPoint(arg.getOwner()));
+      b.setInsertionPoint(arg.getOwner(), getArgumentCastPoint(arg.getOwner()));
     else
       b.setInsertionPointAfter(v.getDefiningOp());
     unsigned from = getElementTypeOrSelf(v.getType()).getIntOrFloatBitWidth();
@@ -180,8 +179,8 @@ private:
         }
         for (OpOperand &use : inner.getOpOperands()) {
           Value v = use.get();
-          if (isF32Like(v.getType()) && !owner->isAncestor(v.getParentRegion()
-                                                               ->getParentOp()))
+          if (isF32Like(v.getType()) &&
+              !owner->isAncestor(v.getParentRegion()->getParentOp()))
             use.set(getCast(v, withElementType(v.getType(), low)));
         }
         for (Value result : inner.getResults())

@@ -47,8 +47,7 @@ struct Counts {
 /// Colours the ops of one function.
 class Painter {
 public:
-  Painter(FunctionOpInterface fn, const PrecisionPolicy &policy,
-          FloatType low)
+  Painter(FunctionOpInterface fn, const PrecisionPolicy &policy, FloatType low)
       : fn(fn), policy(policy), low(low) {}
 
   LogicalResult run(Counts &counts) {
@@ -218,9 +217,7 @@ private:
     }
   }
 
-  bool producesLow(Operation *op) {
-    return info[op].color == Color::Low;
-  }
+  bool producesLow(Operation *op) { return info[op].color == Color::Low; }
 
   /// Infer/clear ops between a 16-bit producer and a 16-bit consumer.
   void markBetweenLow() {
@@ -407,18 +404,17 @@ struct AssignPrecisionPass
       auto file = llvm::MemoryBuffer::getFile(policyFile);
       if (!file)
         return module.emitError()
-               << "mpt-assign-precision: cannot read policy file '" << policyFile
-               << "': " << file.getError().message();
+               << "mpt-assign-precision: cannot read policy file '"
+               << policyFile << "': " << file.getError().message();
       error = policy.applyPolicyText((*file)->getBuffer());
       if (!error.empty())
         return module.emitError() << "mpt-assign-precision: policy file '"
                                   << policyFile << "', " << error;
     }
-    std::pair<OpClass, const std::string &> edits[] = {
-        {OpClass::Allow, allow},
-        {OpClass::Infer, infer},
-        {OpClass::Clear, clear},
-        {OpClass::Deny, deny}};
+    std::pair<OpClass, const std::string &> edits[] = {{OpClass::Allow, allow},
+                                                       {OpClass::Infer, infer},
+                                                       {OpClass::Clear, clear},
+                                                       {OpClass::Deny, deny}};
     // Removals first, so that "infer=math.exp deny=-math.exp" moves an op.
     for (bool removals : {true, false}) {
       for (auto [list, text] : edits) {
@@ -427,9 +423,8 @@ struct AssignPrecisionPass
         if (error.empty())
           error = policy.edit(list, selected);
         if (!error.empty())
-          return module.emitError()
-                 << "mpt-assign-precision: option '" << stringifyOpClass(list)
-                 << "': " << error;
+          return module.emitError() << "mpt-assign-precision: option '"
+                                    << stringifyOpClass(list) << "': " << error;
       }
     }
     return policy;

@@ -77,8 +77,8 @@ private:
       if (auto cst = dyn_cast_or_null<arith::ConstantOp>(def)) {
         if (TypedAttr value = convertFloatConstant(cst.getValue(), type)) {
           OpBuilder b(cast);
-          replace(cast, arith::ConstantOp::create(b, cast->getLoc(), type,
-                                                  value));
+          replace(cast,
+                  arith::ConstantOp::create(b, cast->getLoc(), type, value));
           eraseIfDead(cst);
         }
         continue;

@@ -41,8 +41,8 @@ StringRef valueProblem(const APFloat &value, FloatType target) {
     return "";
   APFloat converted = value;
   bool losesInfo;
-  converted.convert(target.getFloatSemantics(),
-                    APFloat::rmNearestTiesToEven, &losesInfo);
+  converted.convert(target.getFloatSemantics(), APFloat::rmNearestTiesToEven,
+                    &losesInfo);
   if (converted.isInfinity())
     return "overflow";
   if (converted.isZero() || converted.isDenormal())
@@ -83,9 +83,8 @@ TypedAttr convertFloatConstant(Attribute value, Type type) {
   auto dense = dyn_cast<DenseElementsAttr>(value);
   if (!dense || !isa<FloatType>(dense.getElementType()))
     return {};
-  return dense.mapValues(target, [&](const APFloat &v) {
-    return convert(v).bitcastToAPInt();
-  });
+  return dense.mapValues(
+      target, [&](const APFloat &v) { return convert(v).bitcastToAPInt(); });
 }
 
 Operation *getPayloadOwner(Operation *op, Operation *root) {
@@ -139,8 +138,8 @@ void addToReport(ModuleOp module, StringRef key, int64_t delta,
   Builder b(ctx);
   DictionaryAttr report = getReport(module);
   if (subkey.empty()) {
-    setReportEntry(module, key, b.getI64IntegerAttr(getInt(report, key) +
-                                                    delta));
+    setReportEntry(module, key,
+                   b.getI64IntegerAttr(getInt(report, key) + delta));
     return;
   }
   auto inner = report.getAs<DictionaryAttr>(key);

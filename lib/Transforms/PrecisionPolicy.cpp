@@ -2,8 +2,8 @@
 
 #include "mpt/Transforms/PrecisionPolicy.h"
 
-#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/Interfaces/CallInterfaces.h"
 #include "llvm/ADT/STLExtras.h"
@@ -16,55 +16,82 @@ namespace mpt {
 namespace {
 // Default lists. Structured linalg ops that are not named here are classified
 // by structure (see classifyLinalg).
-const char *const kAllow[] = {
-    "linalg.matmul", "linalg.batch_matmul", "linalg.batch_reduce_matmul",
-    "linalg.matvec", "linalg.vecmat", "linalg.batch_matvec",
-    "linalg.batch_vecmat", "linalg.dot", "linalg.contract", "linalg.mmt4d",
-    "linalg.batch_mmt4d", "linalg.conv_1d", "linalg.conv_2d",
-    "linalg.conv_3d", "linalg.conv_1d_nwc_wcf", "linalg.conv_1d_ncw_fcw",
-    "linalg.conv_2d_nhwc_hwcf", "linalg.conv_2d_nhwc_fhwc",
-    "linalg.conv_2d_nchw_fchw", "linalg.conv_2d_ngchw_fgchw",
-    "linalg.conv_2d_ngchw_gfchw", "linalg.conv_2d_nhwgc_gfhwc",
-    "linalg.conv_3d_ndhwc_dhwcf", "linalg.conv_3d_ncdhw_fcdhw",
-    "linalg.depthwise_conv_1d_nwc_wc", "linalg.depthwise_conv_1d_ncw_cw",
-    "linalg.depthwise_conv_1d_nwc_wcm", "linalg.depthwise_conv_2d_nhwc_hwc",
-    "linalg.depthwise_conv_2d_nchw_chw", "linalg.depthwise_conv_2d_nhwc_hwcm",
-    "linalg.depthwise_conv_3d_ndhwc_dhwc",
-    "linalg.depthwise_conv_3d_ncdhw_cdhw",
-    "linalg.depthwise_conv_3d_ndhwc_dhwcm"};
+const char *const kAllow[] = {"linalg.matmul",
+                              "linalg.batch_matmul",
+                              "linalg.batch_reduce_matmul",
+                              "linalg.matvec",
+                              "linalg.vecmat",
+                              "linalg.batch_matvec",
+                              "linalg.batch_vecmat",
+                              "linalg.dot",
+                              "linalg.contract",
+                              "linalg.mmt4d",
+                              "linalg.batch_mmt4d",
+                              "linalg.conv_1d",
+                              "linalg.conv_2d",
+                              "linalg.conv_3d",
+                              "linalg.conv_1d_nwc_wcf",
+                              "linalg.conv_1d_ncw_fcw",
+                              "linalg.conv_2d_nhwc_hwcf",
+                              "linalg.conv_2d_nhwc_fhwc",
+                              "linalg.conv_2d_nchw_fchw",
+                              "linalg.conv_2d_ngchw_fgchw",
+                              "linalg.conv_2d_ngchw_gfchw",
+                              "linalg.conv_2d_nhwgc_gfhwc",
+                              "linalg.conv_3d_ndhwc_dhwcf",
+                              "linalg.conv_3d_ncdhw_fcdhw",
+                              "linalg.depthwise_conv_1d_nwc_wc",
+                              "linalg.depthwise_conv_1d_ncw_cw",
+                              "linalg.depthwise_conv_1d_nwc_wcm",
+                              "linalg.depthwise_conv_2d_nhwc_hwc",
+                              "linalg.depthwise_conv_2d_nchw_chw",
+                              "linalg.depthwise_conv_2d_nhwc_hwcm",
+                              "linalg.depthwise_conv_3d_ndhwc_dhwc",
+                              "linalg.depthwise_conv_3d_ncdhw_cdhw",
+                              "linalg.depthwise_conv_3d_ndhwc_dhwcm"};
 const char *const kInfer[] = {
-    "arith.addf",    "arith.subf",     "arith.mulf",     "arith.divf",
-    "arith.negf",    "arith.remf",     "arith.maximumf", "arith.minimumf",
-    "arith.maxnumf", "arith.minnumf",  "arith.cmpf",     "arith.select",
-    "math.tanh",     "math.erf",       "math.absf",      "math.copysign",
-    "math.fma",      "math.floor",     "math.ceil",      "math.round",
+    "arith.addf",     "arith.subf",    "arith.mulf",     "arith.divf",
+    "arith.negf",     "arith.remf",    "arith.maximumf", "arith.minimumf",
+    "arith.maxnumf",  "arith.minnumf", "arith.cmpf",     "arith.select",
+    "math.tanh",      "math.erf",      "math.absf",      "math.copysign",
+    "math.fma",       "math.floor",    "math.ceil",      "math.round",
     "math.roundeven", "math.trunc",    "linalg.add",     "linalg.sub",
-    "linalg.mul",    "linalg.div",     "linalg.max",     "linalg.min",
-    "linalg.abs",    "linalg.negf",    "linalg.tanh",    "linalg.erf",
-    "linalg.select", "linalg.floor",   "linalg.ceil",    "linalg.round",
+    "linalg.mul",     "linalg.div",    "linalg.max",     "linalg.min",
+    "linalg.abs",     "linalg.negf",   "linalg.tanh",    "linalg.erf",
+    "linalg.select",  "linalg.floor",  "linalg.ceil",    "linalg.round",
     "linalg.square"};
-const char *const kClear[] = {
-    "arith.constant",         "tensor.empty",         "linalg.fill",
-    "linalg.copy",            "linalg.transpose",     "linalg.broadcast",
-    "tensor.collapse_shape",  "tensor.expand_shape",  "tensor.reshape",
-    "tensor.extract_slice",   "tensor.insert_slice",  "tensor.concat",
-    "tensor.pad",             "tensor.cast",          "tensor.extract",
-    "tensor.insert",          "tensor.from_elements", "tensor.splat"};
+const char *const kClear[] = {"arith.constant",
+                              "tensor.empty",
+                              "linalg.fill",
+                              "linalg.copy",
+                              "linalg.transpose",
+                              "linalg.broadcast",
+                              "tensor.collapse_shape",
+                              "tensor.expand_shape",
+                              "tensor.reshape",
+                              "tensor.extract_slice",
+                              "tensor.insert_slice",
+                              "tensor.concat",
+                              "tensor.pad",
+                              "tensor.cast",
+                              "tensor.extract",
+                              "tensor.insert",
+                              "tensor.from_elements",
+                              "tensor.splat"};
 const char *const kDeny[] = {
-    "math.exp",   "math.exp2",  "math.expm1", "math.log",   "math.log1p",
-    "math.log2",  "math.log10", "math.powf",  "math.fpowi", "math.rsqrt",
-    "math.sqrt",  "math.cbrt",  "math.erfc",  "math.sin",   "math.cos",
-    "math.tan",   "math.asin",  "math.acos",  "math.atan",  "math.atan2",
-    "math.sinh",  "math.cosh",  "math.asinh", "math.acosh", "math.atanh",
-    "linalg.exp", "linalg.log", "linalg.sqrt", "linalg.rsqrt",
-    "linalg.powf", "linalg.reciprocal"};
+    "math.exp",     "math.exp2",   "math.expm1",       "math.log",
+    "math.log1p",   "math.log2",   "math.log10",       "math.powf",
+    "math.fpowi",   "math.rsqrt",  "math.sqrt",        "math.cbrt",
+    "math.erfc",    "math.sin",    "math.cos",         "math.tan",
+    "math.asin",    "math.acos",   "math.atan",        "math.atan2",
+    "math.sinh",    "math.cosh",   "math.asinh",       "math.acosh",
+    "math.atanh",   "linalg.exp",  "linalg.log",       "linalg.sqrt",
+    "linalg.rsqrt", "linalg.powf", "linalg.reciprocal"};
 
 /// The marker of a name removed from every list: such ops are kept f32.
 constexpr OpClass kRemoved = OpClass::Ignore;
 
-bool isF32Like(Type type) {
-  return getElementTypeOrSelf(type).isF32();
-}
+bool isF32Like(Type type) { return getElementTypeOrSelf(type).isF32(); }
 
 bool touchesF32(Operation *op) {
   return llvm::any_of(op->getResultTypes(), isF32Like) ||

@@ -66,7 +66,8 @@ struct WritePrecisionReportPass
     if (!report)
       report = DictionaryAttr::get(&getContext());
     llvm::json::Object object = *toJSON(report).getAsObject();
-    int64_t casts = get(report, "casts_inserted") - get(report, "casts_removed");
+    int64_t casts =
+        get(report, "casts_inserted") - get(report, "casts_removed");
     std::string summary;
     llvm::raw_string_ostream(summary)
         << "Converted " << sum(report, "ops_low") << "/"

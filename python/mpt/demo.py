@@ -1,16 +1,20 @@
 """`make demo`: show what mpt does with a shipped example.
 
-Prints the example's op statistics (by op class), verifies it with mpt-opt,
-compiles it for the CPU and runs one step on seeded random data, printing
-the loss and each gradient's norm beside a float64 run of the same step.
+Prints the example's op statistics, its mixed-precision form from
+`mpt-opt --auto-mixed-precision` with the summary line, then runs the FP32
+step and the f16 and bf16 steps on the CPU path on seeded random data and
+prints the loss and each gradient's norm with the normwise difference from
+FP32 in units of the format's roundoff.
 """
 
 import argparse
 import collections
+import json
 import os
 import re
 import subprocess
 import sys
+import tempfile
 
 import numpy as np
 
@@ -57,25 +61,51 @@ def main(argv=None):
         if counts.get(name):
             print("  %-26s %d" % (name, counts[name]))
 
-    arg_types, res_types = aot.parse_signature(text, "step")
+    print("\n== mpt-opt --auto-mixed-precision (first lines of the body)")
+    report = os.path.join(tempfile.mkdtemp(prefix="mpt-demo-"), "amp.json")
+    amp = subprocess.run([os.path.join(args.tools, "mpt-opt"), path,
+                          "--auto-mixed-precision=report=" + report],
+                         capture_output=True, text=True, check=True)
+    body = [l for l in amp.stdout.splitlines()
+            if "tensor<" in l and
+            re.search(r"truncf|extf|matmul|conv_2d|addf|maximumf", l)]
+    for line in body[:12]:
+        print("  " + line.strip()[:150])
+    print("  ...")
+    print(amp.stderr.strip())
+    with open(report) as f:
+        counts = json.load(f)
+    print("  16-bit by class: %s; kept f32 by reason: %s" % (
+        counts.get("ops_low"), counts.get("ops_f32")))
+
+    arg_types, _ = aot.parse_signature(text, "step")
     roles = gradcheck.roles_of(text)
     rng = np.random.default_rng(0)
     batch = next(t.shape[0] for t in arg_types if t.shape)
     arrays = gradcheck.random_inputs(arg_types, roles, rng, batch)
     gradcheck.one_hot_labels(arrays, roles, rng)
-    lib32 = aot.compile_module(text)
-    loss, *grads = lib32.call("step", *arrays)
-    text64 = text.replace("f32", "f64")
-    lib64 = aot.compile_module(text64)
-    loss64, *grads64 = lib64.call("step", *arrays)
+    arrays = [a.astype(np.float32) for a in arrays]
+    runs = {"f32": aot.compile_module(text).call("step", *arrays)}
+    for dtype in ("f16", "bf16"):
+        lib = aot.compile_module(text, extra_passes=[
+            "--auto-mixed-precision=dtype=" + dtype])
+        runs[dtype] = lib.call("step", *arrays)
     names = re.findall(r"(%\w+): tensor<[^>]*> {mpt.role = \"param\"}", text)
-    print("CPU step (seeded random data), f32 beside f64:")
-    print("  loss %-12.6f f64 %.6f" % (float(loss), float(loss64)))
-    for name, g, g64 in zip(names, grads, grads64):
-        print("  |grad %-6s| %-12.6g f64 %.6g" % (
-            name, np.linalg.norm(g), np.linalg.norm(g64)))
-    print("(mixed precision: `mpt-opt --auto-mixed-precision` lands with "
-          "issue 3)")
+    print("\n== one step on the CPU path (seeded random data; 16-bit ops "
+          "rounded as on a GPU)")
+    print("  %-12s %-14s %-26s %-26s" % ("", "FP32", "AMP f16 (err in u16)",
+                                          "AMP bf16 (err in ubf16)"))
+    rows = [("loss", 0)] + [("|grad %s|" % n, i + 1)
+                            for i, n in enumerate(names)]
+    for label, i in rows:
+        ref = np.asarray(runs["f32"][i], np.float64)
+        cells = []
+        for dtype, u in (("f16", 2.0 ** -11), ("bf16", 2.0 ** -8)):
+            got = np.asarray(runs[dtype][i], np.float64)
+            err = np.linalg.norm(got - ref) / max(np.linalg.norm(ref), 1e-30)
+            cells.append("%-12.6g (%5.2f u)" % (np.linalg.norm(got), err / u))
+        print("  %-12s %-14.6g %-26s %-26s" % (label, np.linalg.norm(ref),
+                                               cells[0], cells[1]))
     return 0
 
 

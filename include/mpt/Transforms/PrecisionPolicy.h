@@ -1,4 +1,5 @@
-//===- PrecisionPolicy.h - Op lists of automatic mixed precision -*- C++ -*-===//
+//===- PrecisionPolicy.h - Op lists of automatic mixed precision -*- C++
+//-*-===//
 //
 // The four lists (allow / infer / clear / deny) that decide which ops run in
 // 16 bits, how a user edits them, and how an op is classified.

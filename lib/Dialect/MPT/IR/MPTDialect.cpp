@@ -189,8 +189,7 @@ LogicalResult MPTDialect::verifyOperationAttribute(Operation *op,
                 "function alone); put \"f16\"/\"bf16\" on its ops instead";
     return success();
   }
-  if (!value ||
-      !llvm::is_contained({"f32", "f16", "bf16"}, value.getValue()))
+  if (!value || !llvm::is_contained({"f32", "f16", "bf16"}, value.getValue()))
     return op->emitOpError()
            << "'" << name << "' must be \"f32\", \"f16\" or \"bf16\"";
   return success();
