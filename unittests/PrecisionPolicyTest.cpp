@@ -1,7 +1,7 @@
 //===- PrecisionPolicyTest.cpp - Tests of the AMP op lists ------*- C++ -*-===//
 
-#include "mpt/Transforms/Precision.h"
 #include "mpt/Transforms/PrecisionPolicy.h"
+#include "mpt/Transforms/Precision.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/MLIRContext.h"
@@ -80,8 +80,9 @@ TEST(PrecisionPolicy, SplitOpList) {
 
 /// The default lists in docs/AutoMixedPrecision.md are the code's.
 TEST(PrecisionPolicy, DocumentedListsMatch) {
-  auto file = llvm::MemoryBuffer::getFile(MPT_SOURCE_DIR
-                                          "/docs/AutoMixedPrecision.md");
+  std::string path =
+      std::string(MPT_SOURCE_DIR) + "/docs/AutoMixedPrecision.md";
+  auto file = llvm::MemoryBuffer::getFile(path);
   ASSERT_TRUE(bool(file));
   StringRef text = (*file)->getBuffer();
   PrecisionPolicy policy = PrecisionPolicy::getDefault();

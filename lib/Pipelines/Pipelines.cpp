@@ -26,7 +26,8 @@ void buildLowerToCPUPipeline(OpPassManager &pm,
   pm.addPass(createPrepareABI(abi));
   addTextPipeline(pm, "convert-elementwise-to-linalg,"
                       "one-shot-bufferize{bufferize-function-boundaries "
-                      "function-boundary-type-conversion=identity-layout-map}");
+                      "function-boundary-type-conversion=identity-layout-map "
+                      "allow-return-allocs-from-loops}");
   if (options.deallocate)
     addTextPipeline(pm, "buffer-deallocation-pipeline");
   addTextPipeline(

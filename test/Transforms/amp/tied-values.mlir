@@ -1,4 +1,5 @@
 // RUN: mpt-opt %s --auto-mixed-precision | FileCheck %s
+// RUN: mpt-opt %s --auto-mixed-precision --mpt-lower-to-cpu -o /dev/null
 
 // Values tied by a loop (init, iter_arg, yield, result) keep one type, f32:
 // ops inside the body are coloured as usual and cast at the boundary.
