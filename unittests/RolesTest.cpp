@@ -37,7 +37,10 @@ protected:
 };
 
 TEST(RoleEnum, NamesRoundTrip) {
-  for (StringRef name : {"param", "input", "loss_grad", "loss", "grad"}) {
+  for (StringRef name :
+       {"param", "input", "loss_grad", "loss", "grad", "loss_scale",
+        "growth_tracker", "hysteresis", "found_inf", "param_out", "opt_state",
+        "param_low"}) {
     std::optional<Role> role = symbolizeRole(name);
     ASSERT_TRUE(role.has_value()) << name.str();
     EXPECT_EQ(stringifyRole(*role), name);
@@ -52,6 +55,12 @@ TEST(RoleEnum, Positions) {
   EXPECT_TRUE(isArgumentRole(Role::LossGrad));
   EXPECT_FALSE(isArgumentRole(Role::Loss));
   EXPECT_FALSE(isArgumentRole(Role::Grad));
+  EXPECT_TRUE(isArgumentRole(Role::LossScale));
+  EXPECT_TRUE(isResultRole(Role::LossScale));
+  EXPECT_TRUE(isResultRole(Role::FoundInf));
+  EXPECT_FALSE(isArgumentRole(Role::FoundInf));
+  EXPECT_TRUE(isStateRole(Role::OptState));
+  EXPECT_FALSE(isStateRole(Role::ParamOut));
 }
 
 TEST_F(RolesTest, ReadsRolesOfAStep) {

@@ -48,6 +48,25 @@ void buildAutoMixedPrecisionPipeline(OpPassManager &pm,
                                      const AutoMixedPrecisionOptions &options) {
   if (options.fromTosa)
     addTextPipeline(pm, "tosa-to-linalg-pipeline");
+  // Loss scaling first: the scaled seed then flows through the 16-bit
+  // backward half, and the unscale/check stays f32 (an mpt op).
+  std::string scaling = options.lossScaling;
+  bool explicitScaling = !scaling.empty();
+  if (!explicitScaling)
+    scaling = options.dtype == "f16" ? "dynamic" : "none";
+  if (scaling != "none") {
+    InsertLossScalingOptions ls;
+    ls.mode = scaling;
+    ls.initScale = options.initScale;
+    ls.growthFactor = options.growthFactor;
+    ls.backoffFactor = options.backoffFactor;
+    ls.growthInterval = options.growthInterval;
+    ls.hysteresis = options.hysteresis;
+    ls.minScale = options.minScale;
+    ls.maxScale = options.maxScale;
+    ls.strict = explicitScaling;
+    pm.addPass(createInsertLossScaling(ls));
+  }
   AssignPrecisionOptions assign;
   assign.dtype = options.dtype;
   assign.allow = options.allow;
@@ -58,6 +77,7 @@ void buildAutoMixedPrecisionPipeline(OpPassManager &pm,
   pm.addPass(createAssignPrecision(assign));
   ApplyPrecisionOptions apply;
   apply.keepIOTypes = options.keepIOTypes;
+  apply.returnLowParams = options.returnLowParams;
   pm.addPass(createApplyPrecision(apply));
   FoldCastsOptions fold;
   fold.allowExcessPrecision = options.allowExcessPrecision;

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "mpt/Dialect/MPT/IR/MPTDialect.h"
 #include "mpt/Dialect/MPT/IR/Roles.h"
 #include "mpt/Transforms/Passes.h"
 #include "mpt/Transforms/Precision.h"
@@ -260,6 +261,33 @@ void relaxSignature(FunctionOpInterface fn) {
   fn.setType(FunctionType::get(fn.getContext(), argTypes, resultTypes));
 }
 
+/// Returns each parameter's 16-bit working copy (the cast at the entry).
+void addLowParamResults(FunctionOpInterface fn) {
+  Block &entry = fn.getFunctionBody().front();
+  MLIRContext *ctx = fn.getContext();
+  Builder b(ctx);
+  SmallVector<std::pair<unsigned, Value>> copies;
+  for (unsigned i : getArgumentsWithRole(fn, Role::Param))
+    for (Operation *user : fn.getArgument(i).getUsers())
+      if (auto trunc = dyn_cast<arith::TruncFOp>(user);
+          trunc && trunc->getBlock() == &entry) {
+        copies.push_back({i, trunc.getResult()});
+        break;
+      }
+  for (auto [param, copy] : copies) {
+    NamedAttribute attrs[] = {
+        b.getNamedAttr(MPTDialect::kRoleAttrName,
+                       b.getStringAttr(stringifyRole(Role::ParamLow))),
+        b.getNamedAttr(MPTDialect::kCopyOfAttrName,
+                       b.getI64IntegerAttr(param))};
+    (void)fn.insertResult(fn.getNumResults(), copy.getType(),
+                          b.getDictionaryAttr(attrs));
+    fn.walk([&](func::ReturnOp ret) {
+      ret->insertOperands(ret->getNumOperands(), copy);
+    });
+  }
+}
+
 struct ApplyPrecisionPass
     : public mpt::impl::ApplyPrecisionBase<ApplyPrecisionPass> {
   using Base::Base;
@@ -278,6 +306,8 @@ struct ApplyPrecisionPass
       bytes += rewriter.bytes;
       if (!keepIOTypes && fn.isPublic())
         relaxSignature(fn);
+      if (returnLowParams && fn.isPublic())
+        addLowParamResults(fn);
     }
     numCasts += casts;
     numRetyped += retyped;

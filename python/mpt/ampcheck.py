@@ -33,11 +33,11 @@ def normwise(a, b):
     return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-30))
 
 
-def check(model, dtype, seeds, dynamic, verbose):
+def check(model, dtype, seeds, dynamic, verbose, scaling="none"):
     text, _ = gen.generate(model, dtype="f32", batch=4, dynamic=dynamic)
     ref = aot.compile_module(text)
     amp = aot.compile_module(text, extra_passes=[
-        "--auto-mixed-precision=dtype=%s" % dtype])
+        "--auto-mixed-precision=dtype=%s loss-scaling=%s" % (dtype, scaling)])
     low_ops = amp.text.count("xf16>") + amp.text.count("xbf16>")
     arg_types, _ = aot.parse_signature(text, "step")
     roles = gradcheck.roles_of(text)
@@ -49,7 +49,22 @@ def check(model, dtype, seeds, dynamic, verbose):
         gradcheck.one_hot_labels(arrays, roles, rng)
         arrays = [a.astype(np.float32) for a in arrays]
         want = ref.call("step", *arrays)
-        got = amp.call("step", *arrays)
+        state = []
+        # A scale of 2^10: 2^16 overflows the CNN's f16 weight gradients
+        # (a real found_inf, which the step then reports and skips).
+        if scaling == "dynamic":
+            state = [np.float32(2.0 ** 10), np.int32(0), np.int32(1)]
+        got = amp.call("step", *arrays, *[np.array(v) for v in state])
+        if scaling != "none":
+            # found_inf, then (dynamic) the next scale, tracker, hysteresis.
+            extra = [bool(got[len(want)])] + [
+                float(v) for v in got[len(want) + 1:]]
+            expect = [False] + ([2.0 ** 10, 1.0, 1.0]
+                                if scaling == "dynamic" else [])
+            if extra != expect:
+                ok = False
+                print("  %s %s seed %d: loss-scaling state %s, expected %s"
+                      % (model, dtype, seed, extra, expect))
         for i, (g, w) in enumerate(zip(got, want)):
             err = normwise(g, w)
             worst = max(worst, err)
@@ -58,9 +73,10 @@ def check(model, dtype, seeds, dynamic, verbose):
                 print("  %s %s seed %d result #%d: normwise error %.3g > "
                       "%.3g" % (model, dtype, seed, i, err, tol))
     ok &= worst > 0.0
-    print("%s %s %s%s: worst normwise error %.3g = %.2f u (budget %d u)" % (
+    print("%s %s %s%s%s: worst normwise error %.3g = %.2f u (budget %d u)" % (
         "PASS" if ok else "FAIL", model, dtype,
-        " dynamic" if dynamic else "", worst,
+        " dynamic" if dynamic else "",
+        "" if scaling == "none" else " %s-scaling" % scaling, worst,
         worst / UNIT_ROUNDOFF[dtype], TOLERANCE_FACTOR))
     return ok
 
@@ -72,9 +88,12 @@ def main(argv=None):
                     choices=sorted(UNIT_ROUNDOFF))
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--dynamic-batch", action="store_true")
+    ap.add_argument("--loss-scaling", default="none",
+                    choices=("none", "static", "dynamic"))
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
-    ok = all([check(m, d, args.seeds, args.dynamic_batch, args.verbose)
+    ok = all([check(m, d, args.seeds, args.dynamic_batch, args.verbose,
+                    args.loss_scaling)
               for m in args.models for d in args.dtype])
     return 0 if ok else 1
 

@@ -68,6 +68,41 @@ struct AutoMixedPrecisionOptions
       llvm::cl::desc("Write the counts as JSON to this path ('-': stderr) "
                      "and print a one-line summary"),
       llvm::cl::init("")};
+  Option<std::string> lossScaling{
+      *this, "loss-scaling",
+      llvm::cl::desc("none, static or dynamic (default: dynamic for f16, "
+                     "none for bf16)"),
+      llvm::cl::init("")};
+  Option<double> initScale{*this, "init-scale",
+                           llvm::cl::desc("Initial (or static) loss scale"),
+                           llvm::cl::init(65536.0)};
+  Option<double> growthFactor{
+      *this, "growth-factor",
+      llvm::cl::desc("Scale growth after growth-interval finite steps"),
+      llvm::cl::init(2.0)};
+  Option<double> backoffFactor{
+      *this, "backoff-factor",
+      llvm::cl::desc("Scale backoff on a non-finite step"),
+      llvm::cl::init(0.5)};
+  Option<int64_t> growthInterval{
+      *this, "growth-interval",
+      llvm::cl::desc("Consecutive finite steps before the scale grows"),
+      llvm::cl::init(2000)};
+  Option<int64_t> hysteresis{
+      *this, "hysteresis",
+      llvm::cl::desc("Non-finite steps tolerated before a backoff"),
+      llvm::cl::init(1)};
+  Option<double> minScale{*this, "min-scale",
+                          llvm::cl::desc("Lower bound of the loss scale"),
+                          llvm::cl::init(1.0)};
+  Option<double> maxScale{*this, "max-scale",
+                          llvm::cl::desc("Upper bound of the loss scale"),
+                          llvm::cl::init(16777216.0)};
+  Option<bool> returnLowParams{
+      *this, "return-16bit-params",
+      llvm::cl::desc("Also return the 16-bit working copy of each parameter "
+                     "(role param_low)"),
+      llvm::cl::init(false)};
   Option<bool> fromTosa{
       *this, "from-tosa",
       llvm::cl::desc("Convert TOSA to linalg first (tosa-to-linalg-pipeline)"),

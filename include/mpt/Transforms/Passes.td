@@ -12,8 +12,12 @@ def LowerMPTOps : Pass<"mpt-lower-ops"> {
     can go through `mpt-lower-to-cpu` or a GPU pipeline. Runs on any op; the
     lowering patterns are exported as `mpt::populateLowerMPTOpsPatterns`.
 
-    `mpt.loss_grad` becomes a constant of ones when the loss has a static
-    shape, and `tensor.empty` + `linalg.fill` otherwise:
+    `mpt.unscale_check` becomes, per gradient, an elementwise
+    `linalg.generic` (the unscaled values) and a reduction computing the
+    Inf/NaN flag and the sum of squares; `mpt.update_scale` becomes scalar
+    arith with selects on `tensor.extract`ed state. `mpt.loss_grad`
+    becomes a constant of ones when the loss has a static shape, and
+    `tensor.empty` + `linalg.fill` otherwise:
 
     ```mlir
     // before
@@ -25,6 +29,7 @@ def LowerMPTOps : Pass<"mpt-lower-ops"> {
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
     "::mlir::tensor::TensorDialect"
   ];
   let statistics = [
@@ -168,6 +173,9 @@ def ApplyPrecision : Pass<"mpt-apply-precision", "::mlir::ModuleOp"> {
     that is only ever read in 16 bits becomes 16-bit, and a result that is
     computed in 16 bits is returned as such - except parameters, the seed,
     the loss and grads, which stay f32 (master weights, f32 gradients).
+    `return-16bit-params` adds a result with role `param_low` for every
+    parameter that has a 16-bit working copy, for callers that keep the
+    copies between steps.
 
     ```mlir
     // before
@@ -183,7 +191,11 @@ def ApplyPrecision : Pass<"mpt-apply-precision", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"keepIOTypes", "keep-io-types", "bool", /*default=*/"true",
-           "Keep the function signatures unchanged">
+           "Keep the function signatures unchanged">,
+    Option<"returnLowParams", "return-16bit-params", "bool",
+           /*default=*/"false",
+           "Also return each parameter's 16-bit working copy (role "
+           "param_low, mpt.copy_of = its argument)">
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect"];
   let statistics = [
@@ -241,6 +253,67 @@ def WritePrecisionReport
   let options = [
     Option<"path", "path", "std::string", /*default=*/"\"\"",
            "Where to write the JSON report ('-' for stderr)">
+  ];
+}
+
+def InsertLossScaling : Pass<"mpt-insert-loss-scaling", "::mlir::ModuleOp"> {
+  let summary = "Scale the backward seed, unscale and check the grads, on device";
+  let description = [{
+    For every function with a backward seed (an argument with
+    `mpt.role = "loss_grad"` or the op `mpt.loss_grad`) and gradient results
+    (`mpt.role = "grad"`):
+
+    * the seed is multiplied by the loss scale, so that the backward half
+      computes scaled gradients (small gradients stay above the 16-bit
+      underflow threshold);
+    * the gradients leave through `mpt.unscale_check`: unscaled in f32, with
+      one `found_inf` flag for all of them, returned as a new result with
+      role `found_inf`;
+    * `mode=dynamic` threads the state through the signature: new
+      arguments `loss_scale` (`tensor<f32>`), `growth_tracker` and
+      `hysteresis` (`tensor<i32>`), and their next values as results
+      (`mpt.updates` names the argument), computed by `mpt.update_scale`
+      with the options below. Nothing goes back to the host.
+    * `mode=static` uses the constant `init-scale` and still checks.
+
+    A function with a seed but no grads, or grads but no seed, is an error
+    that names the missing role; a function with neither is skipped (with
+    `strict`, it is an error when it has any training role).
+
+    ```mlir
+    // after, mode=dynamic
+    func.func @step(..., %seed: tensor<f32> {mpt.role = "loss_grad"},
+                    %scale: tensor<f32> {mpt.role = "loss_scale"}, ...)
+      %s = arith.mulf %seed, %scale : tensor<f32>
+      ...
+      %g, %inf, %sq = mpt.unscale_check %scale, %grad : tensor<4x4xf32>
+      %ns, %nt, %nh = mpt.update_scale %scale, %tracker, %hyst, %inf {...}
+    ```
+  }];
+  let options = [
+    Option<"mode", "mode", "std::string", /*default=*/"\"dynamic\"",
+           "static or dynamic">,
+    Option<"initScale", "init-scale", "double", /*default=*/"65536.0",
+           "Initial (or static) loss scale">,
+    Option<"growthFactor", "growth-factor", "double", /*default=*/"2.0",
+           "Factor the scale grows by after growth-interval finite steps">,
+    Option<"backoffFactor", "backoff-factor", "double", /*default=*/"0.5",
+           "Factor the scale shrinks by on a non-finite step">,
+    Option<"growthInterval", "growth-interval", "int64_t", /*default=*/"2000",
+           "Consecutive finite steps before the scale grows">,
+    Option<"hysteresis", "hysteresis", "int64_t", /*default=*/"1",
+           "Non-finite steps tolerated before a backoff (1: back off at once)">,
+    Option<"minScale", "min-scale", "double", /*default=*/"1.0",
+           "Lower bound of the scale">,
+    Option<"maxScale", "max-scale", "double", /*default=*/"16777216.0",
+           "Upper bound of the scale (2^24)">,
+    Option<"strict", "strict", "bool", /*default=*/"false",
+           "Error on functions with training roles but no seed and no grads">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect"
   ];
 }
 

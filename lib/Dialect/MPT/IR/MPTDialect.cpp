@@ -34,7 +34,7 @@ std::string validRoles(bool onArgument) {
   std::string names;
   for (uint32_t i = 0; i <= getMaxEnumValForRole(); ++i) {
     Role role = *symbolizeRole(i);
-    if (isArgumentRole(role) != onArgument)
+    if (!(getRolePositions(role) & (onArgument ? OnArgument : OnResult)))
       continue;
     if (!names.empty())
       names += ", ";
@@ -53,7 +53,8 @@ LogicalResult verifyRoleAttr(Operation *op, NamedAttribute attr,
            << "'mpt.role' of " << what << " #" << index
            << " must be a string, one of " << validRoles(onArgument);
   std::optional<Role> role = symbolizeRole(str.getValue());
-  if (!role || isArgumentRole(*role) != onArgument)
+  if (!role ||
+      !(getRolePositions(*role) & (onArgument ? OnArgument : OnResult)))
     return op->emitOpError()
            << "unknown 'mpt.role' \"" << str.getValue() << "\" on " << what
            << " #" << index << "; expected one of " << validRoles(onArgument);
@@ -105,6 +106,79 @@ LogicalResult verifyGradResult(FunctionOpInterface fn, unsigned index) {
   return success();
 }
 
+std::string quoted(std::optional<Role> role) {
+  return role ? "\"" + stringifyRole(*role).str() + "\"" : "missing";
+}
+
+/// A result that is the next value of an argument names it with
+/// `mpt.updates`: in range, same type, and a `param` for `param_out`, else
+/// an argument of the same role.
+LogicalResult verifyUpdates(FunctionOpInterface fn, unsigned index,
+                            Role role) {
+  std::optional<int64_t> link =
+      getResultLink(fn, index, MPTDialect::kUpdatesAttrName);
+  if (!link)
+    return fn->emitOpError()
+           << "result #" << index << " has 'mpt.role' \""
+           << stringifyRole(role)
+           << "\" but no integer 'mpt.updates'; add 'mpt.updates = <index "
+              "of the argument it is the next value of> : i64'";
+  unsigned numArgs = fn.getNumArguments();
+  if (*link < 0 || *link >= static_cast<int64_t>(numArgs))
+    return fn->emitOpError() << "result #" << index << " has 'mpt.updates' = "
+                             << *link << " but the function has " << numArgs
+                             << " arguments";
+  Role expected = role == Role::ParamOut ? Role::Param : role;
+  std::optional<Role> argRole = getArgumentRole(fn, *link);
+  if (argRole != expected)
+    return fn->emitOpError()
+           << "result #" << index << " (\"" << stringifyRole(role)
+           << "\") updates argument #" << *link << ", whose 'mpt.role' is "
+           << quoted(argRole) << "; expected \"" << stringifyRole(expected)
+           << "\"";
+  if (fn.getResultTypes()[index] != fn.getArgumentTypes()[*link])
+    return fn->emitOpError()
+           << "result #" << index << " (type " << fn.getResultTypes()[index]
+           << ") and the argument #" << *link << " it updates (type "
+           << fn.getArgumentTypes()[*link] << ") must have the same type";
+  return success();
+}
+
+/// A `param_low` result names its parameter with `mpt.copy_of`: a 16-bit
+/// float of the same shape.
+LogicalResult verifyCopyOf(FunctionOpInterface fn, unsigned index) {
+  std::optional<int64_t> link =
+      getResultLink(fn, index, MPTDialect::kCopyOfAttrName);
+  unsigned numArgs = fn.getNumArguments();
+  if (!link || *link < 0 || *link >= static_cast<int64_t>(numArgs) ||
+      getArgumentRole(fn, *link) != Role::Param)
+    return fn->emitOpError()
+           << "result #" << index
+           << " has 'mpt.role' \"param_low\" but no 'mpt.copy_of' naming a "
+              "\"param\" argument";
+  auto lowType = dyn_cast<ShapedType>(fn.getResultTypes()[index]);
+  auto paramType = dyn_cast<ShapedType>(fn.getArgumentTypes()[*link]);
+  Type elem = lowType ? lowType.getElementType() : Type();
+  if (!lowType || !paramType || lowType.getShape() != paramType.getShape() ||
+      !(elem.isF16() || elem.isBF16()))
+    return fn->emitOpError()
+           << "result #" << index << " (\"param_low\", type "
+           << fn.getResultTypes()[index]
+           << ") must be an f16 or bf16 tensor shaped like argument #"
+           << *link;
+  return success();
+}
+
+LogicalResult verifyFoundInf(FunctionOpInterface fn, unsigned index) {
+  Type type = fn.getResultTypes()[index];
+  if (getElementTypeOrSelf(type).isInteger(1) &&
+      (!isa<ShapedType>(type) || cast<ShapedType>(type).getRank() == 0))
+    return success();
+  return fn->emitOpError() << "result #" << index
+                           << " has 'mpt.role' \"found_inf\" but type "
+                           << type << "; expected tensor<i1> or i1";
+}
+
 FunctionOpInterface getFunction(Operation *op, unsigned regionIndex,
                                 StringRef attrName) {
   auto fn = dyn_cast<FunctionOpInterface>(op);
@@ -138,6 +212,27 @@ LogicalResult MPTDialect::verifyRegionResultAttribute(Operation *op,
   FunctionOpInterface fn = getFunction(op, regionIndex, attr.getName());
   if (!fn)
     return failure();
+  if (attr.getName() == kUpdatesAttrName ||
+      attr.getName() == kCopyOfAttrName) {
+    if (!isa<IntegerAttr>(attr.getValue()))
+      return op->emitOpError()
+             << "'" << attr.getName().getValue() << "' of result #"
+             << resultIndex << " must be an integer argument index";
+    std::optional<Role> role = getResultRole(fn, resultIndex);
+    bool copy = attr.getName() == kCopyOfAttrName;
+    bool fits = copy ? role == Role::ParamLow
+                     : (role && (*role == Role::ParamOut || isStateRole(*role)));
+    if (!fits)
+      return op->emitOpError()
+             << "result #" << resultIndex << " has '"
+             << attr.getName().getValue() << "' but its 'mpt.role' is "
+             << quoted(role) << "; expected "
+             << (copy ? "\"param_low\""
+                      : "\"param_out\" or a state role (\"loss_scale\", "
+                        "\"growth_tracker\", \"hysteresis\", "
+                        "\"opt_state\")");
+    return success();
+  }
   if (attr.getName() == kGradOfAttrName) {
     if (!isa<IntegerAttr>(attr.getValue()))
       return op->emitOpError() << "'mpt.grad_of' of result #" << resultIndex
@@ -155,13 +250,21 @@ LogicalResult MPTDialect::verifyRegionResultAttribute(Operation *op,
            << "; results take 'mpt.role' and 'mpt.grad_of'";
   if (failed(verifyRoleAttr(op, attr, /*onArgument=*/false, resultIndex)))
     return failure();
-  switch (*getResultRole(fn, resultIndex)) {
+  Role role = *getResultRole(fn, resultIndex);
+  switch (role) {
   case Role::Loss:
     return verifyLossResult(fn, resultIndex);
   case Role::Grad:
     return verifyGradResult(fn, resultIndex);
+  case Role::FoundInf:
+    return verifyFoundInf(fn, resultIndex);
+  case Role::ParamLow:
+    return verifyCopyOf(fn, resultIndex);
+  case Role::ParamOut:
+    return verifyUpdates(fn, resultIndex, role);
   default:
-    return success();
+    return isStateRole(role) ? verifyUpdates(fn, resultIndex, role)
+                             : success();
   }
 }
 

@@ -6,17 +6,30 @@ using namespace mlir;
 
 namespace mpt {
 
-bool isArgumentRole(Role role) {
+unsigned getRolePositions(Role role) {
   switch (role) {
   case Role::Param:
   case Role::Input:
   case Role::LossGrad:
-    return true;
+    return OnArgument;
   case Role::Loss:
   case Role::Grad:
-    return false;
+  case Role::FoundInf:
+  case Role::ParamOut:
+  case Role::ParamLow:
+    return OnResult;
+  case Role::LossScale:
+  case Role::GrowthTracker:
+  case Role::Hysteresis:
+  case Role::OptState:
+    return OnArgument | OnResult;
   }
   llvm_unreachable("covered switch");
+}
+
+bool isStateRole(Role role) {
+  return role == Role::LossScale || role == Role::GrowthTracker ||
+         role == Role::Hysteresis || role == Role::OptState;
 }
 
 static std::optional<Role> parseRole(Attribute attr) {
@@ -33,11 +46,32 @@ std::optional<Role> getResultRole(FunctionOpInterface fn, unsigned index) {
   return parseRole(fn.getResultAttr(index, MPTDialect::kRoleAttrName));
 }
 
-std::optional<int64_t> getGradOf(FunctionOpInterface fn, unsigned index) {
-  if (auto attr = fn.getResultAttrOfType<IntegerAttr>(
-          index, MPTDialect::kGradOfAttrName))
+std::optional<int64_t> getResultLink(FunctionOpInterface fn, unsigned index,
+                                     StringRef name) {
+  if (auto attr = fn.getResultAttrOfType<IntegerAttr>(index, name))
     return attr.getInt();
   return std::nullopt;
+}
+
+std::optional<int64_t> getGradOf(FunctionOpInterface fn, unsigned index) {
+  return getResultLink(fn, index, MPTDialect::kGradOfAttrName);
+}
+
+SmallVector<unsigned> getArgumentsWithRole(FunctionOpInterface fn,
+                                           Role role) {
+  SmallVector<unsigned> indices;
+  for (unsigned i = 0, e = fn.getNumArguments(); i < e; ++i)
+    if (getArgumentRole(fn, i) == role)
+      indices.push_back(i);
+  return indices;
+}
+
+SmallVector<unsigned> getResultsWithRole(FunctionOpInterface fn, Role role) {
+  SmallVector<unsigned> indices;
+  for (unsigned i = 0, e = fn.getNumResults(); i < e; ++i)
+    if (getResultRole(fn, i) == role)
+      indices.push_back(i);
+  return indices;
 }
 
 bool hasTrainingRoles(FunctionOpInterface fn) {

@@ -25,9 +25,11 @@ def MPT_Dialect : Dialect {
 
     | attribute | on | values |
     | --- | --- | --- |
-    | `mpt.role` | argument | `"param"`, `"input"`, `"loss_grad"` |
-    | `mpt.role` | result | `"loss"`, `"grad"` |
+    | `mpt.role` | argument | `"param"`, `"input"`, `"loss_grad"`, `"loss_scale"`, `"growth_tracker"`, `"hysteresis"`, `"opt_state"` |
+    | `mpt.role` | result | `"loss"`, `"grad"`, `"loss_scale"`, `"growth_tracker"`, `"hysteresis"`, `"found_inf"`, `"param_out"`, `"opt_state"`, `"param_low"` |
     | `mpt.grad_of` | result with role `"grad"` | index of a `"param"` argument of the same type |
+    | `mpt.updates` | result with role `"param_out"`, `"loss_scale"`, `"growth_tracker"`, `"hysteresis"` or `"opt_state"` | index of the argument whose next value it is (same type; a `"param"` for `"param_out"`, else the same role) |
+    | `mpt.copy_of` | result with role `"param_low"` | index of the `"param"` argument it is the 16-bit copy of |
 
     * `param`: a trainable weight; its FP32 value is the master copy.
     * `input`: batch data or labels.
@@ -35,6 +37,19 @@ def MPT_Dialect : Dialect {
       argument, the body may hold the op `mpt.loss_grad`.
     * `loss`: the loss, a floating-point scalar or tensor.
     * `grad`: the gradient of the parameter named by `mpt.grad_of`.
+
+    Roles added by mpt's passes (state is threaded through the signature:
+    an argument in, its next value out, linked by `mpt.updates`):
+
+    * `loss_scale` (`tensor<f32>`), `growth_tracker` and `hysteresis`
+      (`tensor<i32>`): the dynamic loss-scaling state
+      (`mpt-insert-loss-scaling`).
+    * `found_inf` (`tensor<i1>` result): some gradient had an Inf or NaN.
+    * `param_out`: a parameter after the optimizer update;
+      `opt_state`: optimizer state (momentum, Adam moments, step count)
+      (`mpt-attach-optimizer`).
+    * `param_low`: the 16-bit working copy of a parameter, returned for
+      callers that keep it between steps.
 
     Attributes on ops, for automatic mixed precision:
 
@@ -63,6 +78,8 @@ def MPT_Dialect : Dialect {
     /// Names of the discardable attributes this dialect verifies.
     static constexpr ::llvm::StringLiteral kRoleAttrName = "mpt.role";
     static constexpr ::llvm::StringLiteral kGradOfAttrName = "mpt.grad_of";
+    static constexpr ::llvm::StringLiteral kUpdatesAttrName = "mpt.updates";
+    static constexpr ::llvm::StringLiteral kCopyOfAttrName = "mpt.copy_of";
   }];
 }
 
@@ -72,7 +89,14 @@ def MPT_Role : I32EnumAttr<"Role", "role of a training-step argument or result",
     I32EnumAttrCase<"Input", 1, "input">,
     I32EnumAttrCase<"LossGrad", 2, "loss_grad">,
     I32EnumAttrCase<"Loss", 3, "loss">,
-    I32EnumAttrCase<"Grad", 4, "grad">
+    I32EnumAttrCase<"Grad", 4, "grad">,
+    I32EnumAttrCase<"LossScale", 5, "loss_scale">,
+    I32EnumAttrCase<"GrowthTracker", 6, "growth_tracker">,
+    I32EnumAttrCase<"Hysteresis", 7, "hysteresis">,
+    I32EnumAttrCase<"FoundInf", 8, "found_inf">,
+    I32EnumAttrCase<"ParamOut", 9, "param_out">,
+    I32EnumAttrCase<"OptState", 10, "opt_state">,
+    I32EnumAttrCase<"ParamLow", 11, "param_low">
   ]> {
   let cppNamespace = "::mpt";
   let genSpecializedAttr = 0;

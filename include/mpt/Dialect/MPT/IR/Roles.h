@@ -14,8 +14,22 @@
 
 namespace mpt {
 
-/// Whether `role` may appear on an argument (true) or on a result (false).
-bool isArgumentRole(Role role);
+/// Where a role may appear.
+enum RolePosition : unsigned { OnArgument = 1, OnResult = 2 };
+
+/// The positions (a mask of RolePosition) where `role` may appear.
+unsigned getRolePositions(Role role);
+
+/// Whether `role` may appear on an argument.
+inline bool isArgumentRole(Role role) {
+  return getRolePositions(role) & OnArgument;
+}
+
+/// Whether `role` may appear on a result.
+inline bool isResultRole(Role role) { return getRolePositions(role) & OnResult; }
+
+/// Roles of state threaded through a step: argument in, next value out.
+bool isStateRole(Role role);
 
 /// The role of argument `index` of `fn`, if it has a valid one.
 std::optional<Role> getArgumentRole(mlir::FunctionOpInterface fn,
@@ -26,6 +40,16 @@ std::optional<Role> getResultRole(mlir::FunctionOpInterface fn, unsigned index);
 
 /// The `mpt.grad_of` argument index of result `index`, if present.
 std::optional<int64_t> getGradOf(mlir::FunctionOpInterface fn, unsigned index);
+
+/// The argument index named by the integer result attribute `name`.
+std::optional<int64_t> getResultLink(mlir::FunctionOpInterface fn,
+                                     unsigned index, llvm::StringRef name);
+
+/// The indices of the arguments / results of `fn` with `role`.
+llvm::SmallVector<unsigned> getArgumentsWithRole(mlir::FunctionOpInterface fn,
+                                                 Role role);
+llvm::SmallVector<unsigned> getResultsWithRole(mlir::FunctionOpInterface fn,
+                                               Role role);
 
 /// Whether any argument or result of `fn` carries an `mpt.role`.
 bool hasTrainingRoles(mlir::FunctionOpInterface fn);
