@@ -317,4 +317,62 @@ def InsertLossScaling : Pass<"mpt-insert-loss-scaling", "::mlir::ModuleOp"> {
   ];
 }
 
+def AttachOptimizer : Pass<"mpt-attach-optimizer", "::mlir::ModuleOp"> {
+  let summary = "Turn a grads-form step into an update-form step";
+  let description = [{
+    For every function with results of role `grad`, appends the optimizer:
+    the parameters and the optimizer state come in, the updated parameters
+    (role `param_out`) and state (role `opt_state`) go out, each result
+    naming its argument with `mpt.updates`. The grad results are dropped
+    unless `keep-grads`. The update runs in f32 on the master weights, one
+    fused `linalg.generic` per parameter.
+
+    When the step has a `found_inf` result (from loss scaling), the update
+    sits in an `scf.if`: on a non-finite step the parameters and the state
+    are returned unchanged (bit for bit) and nothing is computed, as fused
+    optimizers with `found_inf` do.
+
+    Update rules (g: the unscaled grad, after clipping):
+
+    * `sgd`: `p -= lr * (g + wd * p)`
+    * `momentum`: `b = momentum * b + (g + wd * p)`; `p -= lr * b`
+      (state `b`, zeros at the start; PyTorch SGD, dampening 0)
+    * `adam`: `g += wd * p`; `m = b1 m + (1 - b1) g`;
+      `v = b2 v + (1 - b2) g^2`; `t += 1`;
+      `p -= (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)`
+      (state `m`, `v` per parameter, then the step count `t`, `tensor<f32>`)
+    * `adamw`: as adam without `wd` in `g`, and `p *= 1 - lr * wd` first
+    * `clip-norm` > 0: `g *= min(1, clip / (||all grads||_2 + 1e-6))`, the
+      norm over all unscaled grads taken from `mpt.unscale_check`'s sum of
+      squares when the grads come from it (fused with the unscale).
+
+    New state arguments follow the existing arguments in parameter order:
+    one buffer per parameter (`momentum`), or `m` then `v` per parameter and
+    last the step count (`adam`, `adamw`).
+  }];
+  let options = [
+    Option<"kind", "kind", "std::string", /*default=*/"\"sgd\"",
+           "sgd, momentum, adam or adamw">,
+    Option<"lr", "lr", "double", /*default=*/"1e-3", "Learning rate">,
+    Option<"momentum", "momentum", "double", /*default=*/"0.9",
+           "Momentum (kind=momentum)">,
+    Option<"beta1", "beta1", "double", /*default=*/"0.9", "Adam beta1">,
+    Option<"beta2", "beta2", "double", /*default=*/"0.999", "Adam beta2">,
+    Option<"eps", "eps", "double", /*default=*/"1e-8", "Adam epsilon">,
+    Option<"weightDecay", "weight-decay", "double", /*default=*/"0.0",
+           "Weight decay (L2 in the grad; decoupled for adamw)">,
+    Option<"clipNorm", "clip-norm", "double", /*default=*/"0.0",
+           "Clip grads by global norm (0: off)">,
+    Option<"keepGrads", "keep-grads", "bool", /*default=*/"false",
+           "Keep the grad results">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 #endif // MPT_TRANSFORMS_PASSES_TD
