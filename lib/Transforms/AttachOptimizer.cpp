@@ -262,13 +262,17 @@ struct AttachOptimizerPass
                        Value step) {
     Scalars sc;
     sc.lr = f32(b, loc, lr);
-    sc.wd = f32(b, loc, weightDecay);
-    sc.momentum = f32(b, loc, momentum);
-    sc.beta1 = f32(b, loc, beta1);
-    sc.beta2 = f32(b, loc, beta2);
-    sc.oneMinusBeta1 = f32(b, loc, 1.0 - beta1);
-    sc.oneMinusBeta2 = f32(b, loc, 1.0 - beta2);
-    sc.eps = f32(b, loc, eps);
+    if (weightDecay > 0)
+      sc.wd = f32(b, loc, weightDecay);
+    if (optKind == Kind::Momentum)
+      sc.momentum = f32(b, loc, momentum);
+    if (isAdam()) {
+      sc.beta1 = f32(b, loc, beta1);
+      sc.beta2 = f32(b, loc, beta2);
+      sc.oneMinusBeta1 = f32(b, loc, 1.0 - beta1);
+      sc.oneMinusBeta2 = f32(b, loc, 1.0 - beta2);
+      sc.eps = f32(b, loc, eps);
+    }
     if (clipNorm > 0) {
       Value norm = math::SqrtOp::create(b, loc, sumOfSquares(b, loc, grads));
       Value coef = arith::DivFOp::create(
@@ -288,8 +292,10 @@ struct AttachOptimizerPass
       };
       sc.stepSize = arith::DivFOp::create(b, loc, sc.lr, correction(sc.beta1));
       sc.bc2Sqrt = math::SqrtOp::create(b, loc, correction(sc.beta2));
-      sc.decay = arith::SubFOp::create(
-          b, loc, f32(b, loc, 1.0), arith::MulFOp::create(b, loc, sc.lr, sc.wd));
+      if (optKind == Kind::AdamW && weightDecay > 0)
+        sc.decay = arith::SubFOp::create(
+            b, loc, f32(b, loc, 1.0),
+            arith::MulFOp::create(b, loc, sc.lr, sc.wd));
     }
     return sc;
   }
@@ -381,7 +387,7 @@ struct AttachOptimizerPass
       Value denom = add(arith::DivFOp::create(
                             b, loc, math::SqrtOp::create(b, loc, v), sc.bc2Sqrt),
                         sc.eps);
-      Value base = optKind == Kind::AdamW ? mul(p, sc.decay) : p;
+      Value base = sc.decay ? mul(p, sc.decay) : p;
       Value delta = mul(sc.stepSize, arith::DivFOp::create(b, loc, m, denom));
       return {sub(base, delta), m, v};
     }

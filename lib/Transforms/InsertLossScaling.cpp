@@ -130,6 +130,9 @@ struct InsertLossScalingPass
 
   /// seed * scale, replacing every other use of the seed.
   void scaleSeed(Value seed, Value scale) {
+    // The uses to redirect: those before this function adds its own.
+    SmallVector<OpOperand *> uses =
+        llvm::map_to_vector(seed.getUses(), [](OpOperand &u) { return &u; });
     OpBuilder b(seed.getContext());
     if (auto arg = dyn_cast<BlockArgument>(seed)) {
       Operation *def = scale.getDefiningOp(); // the static constant
@@ -156,7 +159,8 @@ struct InsertLossScalingPass
                    ->getResult(0);
     }
     Value scaled = arith::MulFOp::create(b, loc, seed, factor);
-    seed.replaceAllUsesExcept(scaled, scaled.getDefiningOp());
+    for (OpOperand *use : uses)
+      use->set(scaled);
   }
 
   void rewriteReturns(func::FuncOp fn, Value scale, ArrayRef<unsigned> grads) {

@@ -247,7 +247,8 @@ LogicalResult MPTDialect::verifyRegionResultAttribute(Operation *op,
     return op->emitOpError()
            << "unknown mpt attribute '" << attr.getName().getValue()
            << "' on result #" << resultIndex
-           << "; results take 'mpt.role' and 'mpt.grad_of'";
+           << "; results take 'mpt.role', 'mpt.grad_of', 'mpt.updates' "
+                                "and 'mpt.copy_of'";
   if (failed(verifyRoleAttr(op, attr, /*onArgument=*/false, resultIndex)))
     return failure();
   Role role = *getResultRole(fn, resultIndex);
