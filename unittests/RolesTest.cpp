@@ -37,10 +37,9 @@ protected:
 };
 
 TEST(RoleEnum, NamesRoundTrip) {
-  for (StringRef name :
-       {"param", "input", "loss_grad", "loss", "grad", "loss_scale",
-        "growth_tracker", "hysteresis", "found_inf", "param_out", "opt_state",
-        "param_low"}) {
+  for (StringRef name : {"param", "input", "loss_grad", "loss", "grad",
+                         "loss_scale", "growth_tracker", "hysteresis",
+                         "found_inf", "param_out", "opt_state", "param_low"}) {
     std::optional<Role> role = symbolizeRole(name);
     ASSERT_TRUE(role.has_value()) << name.str();
     EXPECT_EQ(stringifyRole(*role), name);

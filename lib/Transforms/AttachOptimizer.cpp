@@ -38,10 +38,10 @@ struct ParamSlot {
 /// Hyper-parameters as f32 scalars, built once per update.
 struct Scalars {
   Value lr, wd, momentum, beta1, beta2, oneMinusBeta1, oneMinusBeta2, eps;
-  Value clipCoef;              // null when clipping is off
-  Value stepSize, bc2Sqrt;     // Adam
-  Value decay;                 // AdamW: 1 - lr * wd
-  Value newStep;               // Adam: the step count after this step
+  Value clipCoef;          // null when clipping is off
+  Value stepSize, bc2Sqrt; // Adam
+  Value decay;             // AdamW: 1 - lr * wd
+  Value newStep;           // Adam: the step count after this step
 };
 
 DictionaryAttr roleAttrs(Builder &b, Role role,
@@ -126,7 +126,9 @@ struct AttachOptimizerPass
     llvm_unreachable("covered switch");
   }
 
-  bool isAdam() const { return optKind == Kind::Adam || optKind == Kind::AdamW; }
+  bool isAdam() const {
+    return optKind == Kind::Adam || optKind == Kind::AdamW;
+  }
 
   LogicalResult process(func::FuncOp fn) {
     Builder b(fn.getContext());
@@ -135,10 +137,9 @@ struct AttachOptimizerPass
       slots.push_back({static_cast<unsigned>(*getGradOf(fn, r)), r, {}});
     for (ParamSlot &slot : slots)
       if (!getElementTypeOrSelf(fn.getArgumentTypes()[slot.param]).isF32())
-        return fn.emitOpError()
-               << "parameter #" << slot.param << " has type "
-               << fn.getArgumentTypes()[slot.param]
-               << "; the optimizer updates f32 master weights";
+        return fn.emitOpError() << "parameter #" << slot.param << " has type "
+                                << fn.getArgumentTypes()[slot.param]
+                                << "; the optimizer updates f32 master weights";
     // State arguments: per parameter, then Adam's step count.
     for (ParamSlot &slot : slots) {
       Type type = fn.getArgumentTypes()[slot.param];
@@ -152,7 +153,8 @@ struct AttachOptimizerPass
     std::optional<unsigned> stepArg;
     if (isAdam()) {
       stepArg = fn.getNumArguments();
-      (void)fn.insertArgument(*stepArg, RankedTensorType::get({}, b.getF32Type()),
+      (void)fn.insertArgument(*stepArg,
+                              RankedTensorType::get({}, b.getF32Type()),
                               roleAttrs(b, Role::OptState), fn.getLoc());
     }
     std::optional<unsigned> foundInf;
@@ -231,15 +233,15 @@ struct AttachOptimizerPass
     return SmallVector<Value>(ifOp.getResults());
   }
 
-  SmallVector<Value> computeUpdate(OpBuilder &b, Location loc,
-                                   func::FuncOp fn, func::ReturnOp ret,
+  SmallVector<Value> computeUpdate(OpBuilder &b, Location loc, func::FuncOp fn,
+                                   func::ReturnOp ret,
                                    ArrayRef<ParamSlot> slots,
                                    std::optional<unsigned> stepArg) {
     SmallVector<Value> grads;
     for (const ParamSlot &slot : slots)
       grads.push_back(ret.getOperand(slot.gradResult));
-    Scalars sc = buildScalars(b, loc, grads, stepArg ? fn.getArgument(*stepArg)
-                                                     : Value());
+    Scalars sc = buildScalars(b, loc, grads,
+                              stepArg ? fn.getArgument(*stepArg) : Value());
     SmallVector<Value> params, states;
     for (auto [slot, grad] : llvm::zip(slots, grads)) {
       SmallVector<Value> state;
@@ -293,9 +295,9 @@ struct AttachOptimizerPass
       sc.stepSize = arith::DivFOp::create(b, loc, sc.lr, correction(sc.beta1));
       sc.bc2Sqrt = math::SqrtOp::create(b, loc, correction(sc.beta2));
       if (optKind == Kind::AdamW && weightDecay > 0)
-        sc.decay = arith::SubFOp::create(
-            b, loc, f32(b, loc, 1.0),
-            arith::MulFOp::create(b, loc, sc.lr, sc.wd));
+        sc.decay =
+            arith::SubFOp::create(b, loc, f32(b, loc, 1.0),
+                                  arith::MulFOp::create(b, loc, sc.lr, sc.wd));
     }
     return sc;
   }
@@ -304,9 +306,13 @@ struct AttachOptimizerPass
   /// comes from the same one (fused with the unscale), else computed.
   Value sumOfSquares(OpBuilder &b, Location loc, ArrayRef<Value> grads) {
     auto check = grads.front().getDefiningOp<UnscaleCheckOp>();
-    bool fused = check && llvm::all_of(grads, [&](Value g) {
-                   return g.getDefiningOp() == check.getOperation();
-                 }) && grads.size() == check.getUnscaled().size();
+    bool fused =
+        check &&
+        llvm::all_of(grads,
+                     [&](Value g) {
+                       return g.getDefiningOp() == check.getOperation();
+                     }) &&
+        grads.size() == check.getUnscaled().size();
     if (fused)
       return tensor::ExtractOp::create(b, loc, check.getSumSq(), ValueRange{});
     Value total = f32(b, loc, 0.0);
@@ -384,9 +390,10 @@ struct AttachOptimizerPass
     case Kind::AdamW: {
       Value m = add(mul(sc.beta1, args[2]), mul(sc.oneMinusBeta1, g));
       Value v = add(mul(sc.beta2, args[3]), mul(sc.oneMinusBeta2, mul(g, g)));
-      Value denom = add(arith::DivFOp::create(
-                            b, loc, math::SqrtOp::create(b, loc, v), sc.bc2Sqrt),
-                        sc.eps);
+      Value denom =
+          add(arith::DivFOp::create(b, loc, math::SqrtOp::create(b, loc, v),
+                                    sc.bc2Sqrt),
+              sc.eps);
       Value base = sc.decay ? mul(p, sc.decay) : p;
       Value delta = mul(sc.stepSize, arith::DivFOp::create(b, loc, m, denom));
       return {sub(base, delta), m, v};

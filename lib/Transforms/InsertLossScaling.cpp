@@ -35,9 +35,8 @@ struct InsertLossScalingPass
 
   void runOnOperation() override {
     if (mode != "static" && mode != "dynamic") {
-      getOperation().emitError()
-          << "mpt-insert-loss-scaling: unknown mode '" << mode
-          << "'; expected static or dynamic";
+      getOperation().emitError() << "mpt-insert-loss-scaling: unknown mode '"
+                                 << mode << "'; expected static or dynamic";
       return signalPassFailure();
     }
     if (failed(checkOptions()))
@@ -49,8 +48,7 @@ struct InsertLossScalingPass
 
   LogicalResult checkOptions() {
     auto error = [&](StringRef what) {
-      return getOperation().emitError()
-             << "mpt-insert-loss-scaling: " << what;
+      return getOperation().emitError() << "mpt-insert-loss-scaling: " << what;
     };
     if (!(initScale > 0))
       return error("init-scale must be > 0");
@@ -95,9 +93,9 @@ struct InsertLossScalingPass
                                  "loss scaling was inserted before";
     for (Value seed : seeds)
       if (!getElementTypeOrSelf(seed.getType()).isF32())
-        return fn.emitOpError() << "has a backward seed of type "
-                                << seed.getType()
-                                << "; loss scaling expects an f32 seed";
+        return fn.emitOpError()
+               << "has a backward seed of type " << seed.getType()
+               << "; loss scaling expects an f32 seed";
     Value scale = createScale(fn);
     for (Value seed : seeds)
       scaleSeed(seed, scale);
@@ -150,13 +148,13 @@ struct InsertLossScalingPass
       factor = tensor::ExtractOp::create(b, loc, scale, ValueRange{});
     } else if (cast<ShapedType>(type).getRank() > 0) {
       auto tensorType = cast<RankedTensorType>(type);
-      Value init = tensor::EmptyOp::create(
-          b, loc, tensor::getMixedSizes(b, loc, seed),
-          tensorType.getElementType());
+      Value init =
+          tensor::EmptyOp::create(b, loc, tensor::getMixedSizes(b, loc, seed),
+                                  tensorType.getElementType());
       SmallVector<int64_t> dims =
           llvm::to_vector(llvm::seq<int64_t>(0, tensorType.getRank()));
-      factor = linalg::BroadcastOp::create(b, loc, scale, init, dims)
-                   ->getResult(0);
+      factor =
+          linalg::BroadcastOp::create(b, loc, scale, init, dims)->getResult(0);
     }
     Value scaled = arith::MulFOp::create(b, loc, seed, factor);
     for (OpOperand *use : uses)

@@ -80,9 +80,9 @@ struct LowerUnscaleCheck : OpRewritePattern<UnscaleCheckOp> {
   LogicalResult matchAndRewrite(UnscaleCheckOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    Value inv = arith::DivFOp::create(
-        rewriter, loc, f32Constant(rewriter, loc, 1.0),
-        extractScalar(rewriter, loc, op.getScale()));
+    Value inv =
+        arith::DivFOp::create(rewriter, loc, f32Constant(rewriter, loc, 1.0),
+                              extractScalar(rewriter, loc, op.getScale()));
     Value flag = fromScalar(
         rewriter, loc,
         arith::ConstantOp::create(rewriter, loc, rewriter.getBoolAttr(false)));
@@ -123,22 +123,22 @@ struct LowerUnscaleCheck : OpRewritePattern<UnscaleCheckOp> {
                                            utils::IteratorType::reduction);
     auto generic = linalg::GenericOp::create(
         b, loc, TypeRange{flag.getType(), sumSq.getType()}, grad,
-        ValueRange{flag, sumSq}, ArrayRef<AffineMap>{id, scalar, scalar},
-        iters, [&](OpBuilder &nb, Location nl, ValueRange args) {
+        ValueRange{flag, sumSq}, ArrayRef<AffineMap>{id, scalar, scalar}, iters,
+        [&](OpBuilder &nb, Location nl, ValueRange args) {
           Value x = arith::MulFOp::create(nb, nl, args[0], inv);
           Value inf = arith::ConstantOp::create(
               nb, nl,
               nb.getF32FloatAttr(std::numeric_limits<float>::infinity()));
           // |x| < inf is false for Inf and for NaN.
-          Value finite = arith::CmpFOp::create(
-              nb, nl, arith::CmpFPredicate::OLT,
-              math::AbsFOp::create(nb, nl, x), inf);
+          Value finite =
+              arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OLT,
+                                    math::AbsFOp::create(nb, nl, x), inf);
           Value bad = arith::XOrIOp::create(
               nb, nl, finite,
               arith::ConstantOp::create(nb, nl, nb.getBoolAttr(true)));
           Value anyBad = arith::OrIOp::create(nb, nl, args[1], bad);
-          Value sq = arith::AddFOp::create(
-              nb, nl, args[2], arith::MulFOp::create(nb, nl, x, x));
+          Value sq = arith::AddFOp::create(nb, nl, args[2],
+                                           arith::MulFOp::create(nb, nl, x, x));
           linalg::YieldOp::create(nb, nl, ValueRange{anyBad, sq});
         });
     return {generic.getResult(0), generic.getResult(1)};
@@ -156,14 +156,17 @@ struct LowerUpdateScale : OpRewritePattern<UpdateScaleOp> {
     Value tracker = extractScalar(b, loc, op.getGrowthTracker());
     Value left = extractScalar(b, loc, op.getHysteresisLeft());
     Value foundInf = extractScalar(b, loc, op.getFoundInf());
-    auto f32 = [&](APFloat v) { return f32Constant(b, loc, v.convertToDouble()); };
+    auto f32 = [&](APFloat v) {
+      return f32Constant(b, loc, v.convertToDouble());
+    };
     Value one = i32Constant(b, loc, 1), zero = i32Constant(b, loc, 0);
 
     // Non-finite step: back off once hysteresis is used up.
-    Value exhausted = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle,
-                                            left, one);
+    Value exhausted =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, left, one);
     Value backedOff = arith::MaximumFOp::create(
-        b, loc, arith::MulFOp::create(b, loc, scale, f32(op.getBackoffFactor())),
+        b, loc,
+        arith::MulFOp::create(b, loc, scale, f32(op.getBackoffFactor())),
         f32(op.getMinScale()));
     Value infScale =
         arith::SelectOp::create(b, loc, exhausted, backedOff, scale);
@@ -172,15 +175,16 @@ struct LowerUpdateScale : OpRewritePattern<UpdateScaleOp> {
 
     // Finite step: grow after growth_interval of them, if still finite.
     Value counted = arith::AddIOp::create(b, loc, tracker, one);
-    Value grow = arith::CmpIOp::create(
-        b, loc, arith::CmpIPredicate::sge, counted,
-        i32Constant(b, loc, op.getGrowthInterval()));
+    Value grow =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, counted,
+                              i32Constant(b, loc, op.getGrowthInterval()));
     Value grown =
         arith::MulFOp::create(b, loc, scale, f32(op.getGrowthFactor()));
     Value grownFinite = arith::CmpFOp::create(
         b, loc, arith::CmpFPredicate::OLT, math::AbsFOp::create(b, loc, grown),
         f32Constant(b, loc, std::numeric_limits<float>::infinity()));
-    Value capped = arith::MinimumFOp::create(b, loc, grown, f32(op.getMaxScale()));
+    Value capped =
+        arith::MinimumFOp::create(b, loc, grown, f32(op.getMaxScale()));
     Value grownScale =
         arith::SelectOp::create(b, loc, grownFinite, capped, scale);
     Value okScale = arith::SelectOp::create(b, loc, grow, grownScale, scale);

@@ -88,7 +88,7 @@ def main(argv=None):
     runs = {"f32": aot.compile_module(text).call("step", *arrays)}
     for dtype in ("f16", "bf16"):
         lib = aot.compile_module(text, extra_passes=[
-            "--auto-mixed-precision=dtype=" + dtype])
+            "--auto-mixed-precision=loss-scaling=none dtype=" + dtype])
         runs[dtype] = lib.call("step", *arrays)
     names = re.findall(r"(%\w+): tensor<[^>]*> {mpt.role = \"param\"}", text)
     print("\n== one step on the CPU path (seeded random data; 16-bit ops "
@@ -106,7 +106,37 @@ def main(argv=None):
             cells.append("%-12.6g (%5.2f u)" % (np.linalg.norm(got), err / u))
         print("  %-12s %-14.6g %-26s %-26s" % (label, np.linalg.norm(ref),
                                                cells[0], cells[1]))
+    train(text, arrays, roles)
     return 0
+
+
+def train(text, arrays, roles, steps=12):
+    """A few update-form steps: f16, dynamic loss scaling, AdamW, all inside
+    the compiled step; the scale starts at 2^24 to show the backoff."""
+    print("\n== training steps: mpt-opt --auto-mixed-precision "
+          "--mpt-attach-optimizer=kind=adamw (f16, dynamic loss scaling)")
+    lib = aot.compile_module(text, extra_passes=[
+        "--auto-mixed-precision=loss-scaling=dynamic growth-interval=2",
+        "--mpt-attach-optimizer=kind=adamw lr=0.01 weight-decay=0.01"])
+    arg_types, _ = aot.parse_signature(lib.text, "step")
+    n = len(arrays)
+    params = [i for i, r in enumerate(roles) if r == "param"]
+    scale_state = [np.float32(2.0 ** 24), np.int32(0), np.int32(1)]
+    opt_state = [np.zeros([d for d in t.shape], np.float32)
+                 for t in arg_types[n + 3:]]
+    cur = list(arrays)
+    for step in range(steps):
+        out = lib.call("step", *cur, *[np.array(v) for v in scale_state],
+                       *opt_state)
+        loss, found_inf = float(out[0]), bool(out[1])
+        print("  step %d: loss %-9.5f found_inf %-5s -> next scale %-9g "
+              "tracker %d" % (step, loss, found_inf, float(out[2]),
+                              int(out[3])))
+        scale_state = [out[2], out[3], out[4]]
+        new_params = out[5:5 + len(params)]
+        opt_state = out[5 + len(params):]
+        for i, p in zip(params, new_params):
+            cur[i] = p
 
 
 if __name__ == "__main__":

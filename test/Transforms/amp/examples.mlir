@@ -8,6 +8,15 @@
 // RUN: mpt-opt %mpt_src/examples/transformer.mlir --auto-mixed-precision=dtype=bf16 | FileCheck %s --check-prefix=BF16
 // RUN: mpt-opt %mpt_src/examples/transformer.mlir --auto-mixed-precision --mpt-lower-to-cpu -o /dev/null
 // RUN: mpt-opt %mpt_src/examples/cnn.mlir --auto-mixed-precision=dtype=bf16 --mpt-lower-to-cpu -o /dev/null
+// With dynamic loss scaling and an optimizer, each example is a full
+// training step that lowers to the CPU.
+// RUN: mpt-opt %mpt_src/examples/mlp.mlir --auto-mixed-precision="loss-scaling=dynamic" --mpt-attach-optimizer=kind=adamw --mpt-lower-to-cpu -o /dev/null
+// RUN: mpt-opt %mpt_src/examples/cnn.mlir --auto-mixed-precision="loss-scaling=dynamic" --mpt-attach-optimizer=kind=momentum --mpt-lower-to-cpu -o /dev/null
+// RUN: mpt-opt %mpt_src/examples/transformer.mlir --auto-mixed-precision="loss-scaling=dynamic" --mpt-attach-optimizer="kind=adam clip-norm=1" --mpt-lower-to-cpu -o /dev/null
+// RUN: mpt-opt %mpt_src/examples/transformer.mlir --auto-mixed-precision="loss-scaling=dynamic" | FileCheck %s --check-prefix=STATE
+// STATE: {mpt.role = "loss_scale"}, %{{.*}}: tensor<i32> {mpt.role = "growth_tracker"}, %{{.*}}: tensor<i32> {mpt.role = "hysteresis"})
+// STATE: mpt.unscale_check
+// STATE: mpt.update_scale
 // The generator's steps with a dynamic batch and the seed as an op:
 // RUN: %PYTHON -m mpt.gen transformer --dynamic-batch --seed op | mpt-opt --auto-mixed-precision | FileCheck %s --check-prefixes=CHECK,DYN
 

@@ -113,21 +113,19 @@ std::string quoted(std::optional<Role> role) {
 /// A result that is the next value of an argument names it with
 /// `mpt.updates`: in range, same type, and a `param` for `param_out`, else
 /// an argument of the same role.
-LogicalResult verifyUpdates(FunctionOpInterface fn, unsigned index,
-                            Role role) {
+LogicalResult verifyUpdates(FunctionOpInterface fn, unsigned index, Role role) {
   std::optional<int64_t> link =
       getResultLink(fn, index, MPTDialect::kUpdatesAttrName);
   if (!link)
     return fn->emitOpError()
-           << "result #" << index << " has 'mpt.role' \""
-           << stringifyRole(role)
+           << "result #" << index << " has 'mpt.role' \"" << stringifyRole(role)
            << "\" but no integer 'mpt.updates'; add 'mpt.updates = <index "
               "of the argument it is the next value of> : i64'";
   unsigned numArgs = fn.getNumArguments();
   if (*link < 0 || *link >= static_cast<int64_t>(numArgs))
-    return fn->emitOpError() << "result #" << index << " has 'mpt.updates' = "
-                             << *link << " but the function has " << numArgs
-                             << " arguments";
+    return fn->emitOpError()
+           << "result #" << index << " has 'mpt.updates' = " << *link
+           << " but the function has " << numArgs << " arguments";
   Role expected = role == Role::ParamOut ? Role::Param : role;
   std::optional<Role> argRole = getArgumentRole(fn, *link);
   if (argRole != expected)
@@ -164,8 +162,7 @@ LogicalResult verifyCopyOf(FunctionOpInterface fn, unsigned index) {
     return fn->emitOpError()
            << "result #" << index << " (\"param_low\", type "
            << fn.getResultTypes()[index]
-           << ") must be an f16 or bf16 tensor shaped like argument #"
-           << *link;
+           << ") must be an f16 or bf16 tensor shaped like argument #" << *link;
   return success();
 }
 
@@ -175,8 +172,8 @@ LogicalResult verifyFoundInf(FunctionOpInterface fn, unsigned index) {
       (!isa<ShapedType>(type) || cast<ShapedType>(type).getRank() == 0))
     return success();
   return fn->emitOpError() << "result #" << index
-                           << " has 'mpt.role' \"found_inf\" but type "
-                           << type << "; expected tensor<i1> or i1";
+                           << " has 'mpt.role' \"found_inf\" but type " << type
+                           << "; expected tensor<i1> or i1";
 }
 
 FunctionOpInterface getFunction(Operation *op, unsigned regionIndex,
@@ -212,16 +209,16 @@ LogicalResult MPTDialect::verifyRegionResultAttribute(Operation *op,
   FunctionOpInterface fn = getFunction(op, regionIndex, attr.getName());
   if (!fn)
     return failure();
-  if (attr.getName() == kUpdatesAttrName ||
-      attr.getName() == kCopyOfAttrName) {
+  if (attr.getName() == kUpdatesAttrName || attr.getName() == kCopyOfAttrName) {
     if (!isa<IntegerAttr>(attr.getValue()))
       return op->emitOpError()
              << "'" << attr.getName().getValue() << "' of result #"
              << resultIndex << " must be an integer argument index";
     std::optional<Role> role = getResultRole(fn, resultIndex);
     bool copy = attr.getName() == kCopyOfAttrName;
-    bool fits = copy ? role == Role::ParamLow
-                     : (role && (*role == Role::ParamOut || isStateRole(*role)));
+    bool fits = copy
+                    ? role == Role::ParamLow
+                    : (role && (*role == Role::ParamOut || isStateRole(*role)));
     if (!fits)
       return op->emitOpError()
              << "result #" << resultIndex << " has '"
@@ -248,7 +245,7 @@ LogicalResult MPTDialect::verifyRegionResultAttribute(Operation *op,
            << "unknown mpt attribute '" << attr.getName().getValue()
            << "' on result #" << resultIndex
            << "; results take 'mpt.role', 'mpt.grad_of', 'mpt.updates' "
-                                "and 'mpt.copy_of'";
+              "and 'mpt.copy_of'";
   if (failed(verifyRoleAttr(op, attr, /*onArgument=*/false, resultIndex)))
     return failure();
   Role role = *getResultRole(fn, resultIndex);
@@ -264,8 +261,7 @@ LogicalResult MPTDialect::verifyRegionResultAttribute(Operation *op,
   case Role::ParamOut:
     return verifyUpdates(fn, resultIndex, role);
   default:
-    return isStateRole(role) ? verifyUpdates(fn, resultIndex, role)
-                             : success();
+    return isStateRole(role) ? verifyUpdates(fn, resultIndex, role) : success();
   }
 }
 

@@ -31,9 +31,10 @@ LogicalResult LossGradOp::verify() {
 // UnscaleCheckOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult UnscaleCheckOp::inferReturnTypes(
-    MLIRContext *context, std::optional<Location>, Adaptor adaptor,
-    SmallVectorImpl<Type> &inferred) {
+LogicalResult
+UnscaleCheckOp::inferReturnTypes(MLIRContext *context, std::optional<Location>,
+                                 Adaptor adaptor,
+                                 SmallVectorImpl<Type> &inferred) {
   for (Value grad : adaptor.getGrads())
     inferred.push_back(grad.getType());
   inferred.push_back(RankedTensorType::get({}, IntegerType::get(context, 1)));
@@ -59,16 +60,14 @@ LogicalResult UpdateScaleOp::verify() {
   if (!(growth > 1.0))
     return emitOpError() << "growth_factor must be > 1, got " << growth;
   if (!(backoff > 0.0 && backoff < 1.0))
-    return emitOpError() << "backoff_factor must be in (0, 1), got "
-                         << backoff;
+    return emitOpError() << "backoff_factor must be in (0, 1), got " << backoff;
   if (getGrowthInterval() < 1)
     return emitOpError() << "growth_interval must be >= 1, got "
                          << getGrowthInterval();
   if (getHysteresis() < 1)
-    return emitOpError() << "hysteresis must be >= 1, got "
-                         << getHysteresis();
+    return emitOpError() << "hysteresis must be >= 1, got " << getHysteresis();
   if (!(minScale > 0.0 && minScale <= maxScale))
-    return emitOpError() << "needs 0 < min_scale <= max_scale, got "
-                         << minScale << " and " << maxScale;
+    return emitOpError() << "needs 0 < min_scale <= max_scale, got " << minScale
+                         << " and " << maxScale;
   return success();
 }

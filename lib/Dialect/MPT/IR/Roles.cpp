@@ -57,8 +57,7 @@ std::optional<int64_t> getGradOf(FunctionOpInterface fn, unsigned index) {
   return getResultLink(fn, index, MPTDialect::kGradOfAttrName);
 }
 
-SmallVector<unsigned> getArgumentsWithRole(FunctionOpInterface fn,
-                                           Role role) {
+SmallVector<unsigned> getArgumentsWithRole(FunctionOpInterface fn, Role role) {
   SmallVector<unsigned> indices;
   for (unsigned i = 0, e = fn.getNumArguments(); i < e; ++i)
     if (getArgumentRole(fn, i) == role)

@@ -26,7 +26,9 @@ inline bool isArgumentRole(Role role) {
 }
 
 /// Whether `role` may appear on a result.
-inline bool isResultRole(Role role) { return getRolePositions(role) & OnResult; }
+inline bool isResultRole(Role role) {
+  return getRolePositions(role) & OnResult;
+}
 
 /// Roles of state threaded through a step: argument in, next value out.
 bool isStateRole(Role role);
