@@ -198,23 +198,32 @@ private:
     }
   }
 
+  /// Walks forward along float uses from `work`: a user for which
+  /// `enter(user, info)` returns true (it marks the user) is walked from.
+  template <typename Enter>
+  void spreadForward(SmallVector<Operation *> work, Enter enter) {
+    while (!work.empty()) {
+      Operation *op = work.pop_back_val();
+      forEachUser(op, [&](Operation *user, int) {
+        auto it = info.find(user);
+        if (it != info.end() && enter(user, it->second))
+          work.push_back(user);
+      });
+    }
+  }
+
   /// Deny spreads forward through infer, clear and reduction ops.
   void taintFromDeny() {
     SmallVector<Operation *> work;
     for (Operation *op : ops)
       if (info[op].color == Color::F32 && taints(info[op].reason))
         work.push_back(op);
-    while (!work.empty()) {
-      Operation *op = work.pop_back_val();
-      forEachUser(op, [&](Operation *user, int) {
-        auto it = info.find(user);
-        if (it == info.end() || it->second.color != Color::Unset ||
-            !follows(it->second.cls))
-          return;
-        setColor(user, Color::F32, "downstream of a deny op");
-        work.push_back(user);
-      });
-    }
+    spreadForward(work, [&](Operation *user, OpInfo &i) {
+      if (i.color != Color::Unset || !follows(i.cls))
+        return false;
+      setColor(user, Color::F32, "downstream of a deny op");
+      return true;
+    });
   }
 
   bool producesLow(Operation *op) { return info[op].color == Color::Low; }
@@ -225,19 +234,14 @@ private:
     for (Operation *op : ops)
       if (producesLow(op))
         work.push_back(op);
-    while (!work.empty()) {
-      Operation *op = work.pop_back_val();
-      forEachUser(op, [&](Operation *user, int) {
-        auto it = info.find(user);
-        if (it == info.end() || it->second.color != Color::Unset ||
-            it->second.fedByLow ||
-            (it->second.cls != OpClass::Infer &&
-             it->second.cls != OpClass::Clear))
-          return;
-        it->second.fedByLow = true;
-        work.push_back(user);
-      });
-    }
+    spreadForward(work, [&](Operation *, OpInfo &i) {
+      if (i.color != Color::Unset || i.fedByLow ||
+          (i.cls != OpClass::Infer && i.cls != OpClass::Clear))
+        return false;
+      i.fedByLow = true;
+      return true;
+    });
+    work.clear();
     for (Operation *op : ops)
       if (producesLow(op))
         pushLowInputs(op, work);

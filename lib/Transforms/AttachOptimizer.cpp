@@ -44,16 +44,6 @@ struct Scalars {
   Value newStep;           // Adam: the step count after this step
 };
 
-DictionaryAttr roleAttrs(Builder &b, Role role,
-                         std::optional<int64_t> updates = std::nullopt) {
-  SmallVector<NamedAttribute> attrs{b.getNamedAttr(
-      MPTDialect::kRoleAttrName, b.getStringAttr(stringifyRole(role)))};
-  if (updates)
-    attrs.push_back(b.getNamedAttr(MPTDialect::kUpdatesAttrName,
-                                   b.getI64IntegerAttr(*updates)));
-  return b.getDictionaryAttr(attrs);
-}
-
 Value f32(OpBuilder &b, Location loc, double v) {
   return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
 }
@@ -145,7 +135,7 @@ struct AttachOptimizerPass
       Type type = fn.getArgumentTypes()[slot.param];
       for (unsigned k = 0; k < statesPerParam(); ++k) {
         unsigned index = fn.getNumArguments();
-        (void)fn.insertArgument(index, type, roleAttrs(b, Role::OptState),
+        (void)fn.insertArgument(index, type, getRoleAttrs(b, Role::OptState),
                                 fn.getLoc());
         slot.state.push_back(index);
       }
@@ -155,7 +145,7 @@ struct AttachOptimizerPass
       stepArg = fn.getNumArguments();
       (void)fn.insertArgument(*stepArg,
                               RankedTensorType::get({}, b.getF32Type()),
-                              roleAttrs(b, Role::OptState), fn.getLoc());
+                              getRoleAttrs(b, Role::OptState), fn.getLoc());
     }
     std::optional<unsigned> foundInf;
     if (auto found = getResultsWithRole(fn, Role::FoundInf); !found.empty())
@@ -165,14 +155,14 @@ struct AttachOptimizerPass
     SmallVector<std::pair<Type, DictionaryAttr>> newResults;
     for (ParamSlot &slot : slots)
       newResults.push_back({fn.getArgumentTypes()[slot.param],
-                            roleAttrs(b, Role::ParamOut, slot.param)});
+                            getRoleAttrs(b, Role::ParamOut, slot.param)});
     for (ParamSlot &slot : slots)
       for (unsigned s : slot.state)
         newResults.push_back(
-            {fn.getArgumentTypes()[s], roleAttrs(b, Role::OptState, s)});
+            {fn.getArgumentTypes()[s], getRoleAttrs(b, Role::OptState, s)});
     if (stepArg)
       newResults.push_back({fn.getArgumentTypes()[*stepArg],
-                            roleAttrs(b, Role::OptState, *stepArg)});
+                            getRoleAttrs(b, Role::OptState, *stepArg)});
     unsigned first = fn.getNumResults();
     for (auto [i, result] : llvm::enumerate(newResults))
       (void)fn.insertResult(first + i, result.first, result.second);

@@ -18,17 +18,6 @@ using namespace mpt;
 
 namespace {
 
-DictionaryAttr roleAttrs(MLIRContext *ctx, Role role,
-                         std::optional<int64_t> updates = std::nullopt) {
-  Builder b(ctx);
-  SmallVector<NamedAttribute> attrs{b.getNamedAttr(
-      MPTDialect::kRoleAttrName, b.getStringAttr(stringifyRole(role)))};
-  if (updates)
-    attrs.push_back(b.getNamedAttr(MPTDialect::kUpdatesAttrName,
-                                   b.getI64IntegerAttr(*updates)));
-  return b.getDictionaryAttr(attrs);
-}
-
 struct InsertLossScalingPass
     : public mpt::impl::InsertLossScalingBase<InsertLossScalingPass> {
   using Base::Base;
@@ -116,12 +105,13 @@ struct InsertLossScalingPass
           DenseElementsAttr::get(f32, static_cast<float>(initScale)));
     }
     auto i32 = RankedTensorType::get({}, IntegerType::get(ctx, 32));
+    Builder b(ctx);
     unsigned n = fn.getNumArguments();
-    (void)fn.insertArgument(n, f32, roleAttrs(ctx, Role::LossScale),
+    (void)fn.insertArgument(n, f32, getRoleAttrs(b, Role::LossScale),
                             fn.getLoc());
-    (void)fn.insertArgument(n + 1, i32, roleAttrs(ctx, Role::GrowthTracker),
+    (void)fn.insertArgument(n + 1, i32, getRoleAttrs(b, Role::GrowthTracker),
                             fn.getLoc());
-    (void)fn.insertArgument(n + 2, i32, roleAttrs(ctx, Role::Hysteresis),
+    (void)fn.insertArgument(n + 2, i32, getRoleAttrs(b, Role::Hysteresis),
                             fn.getLoc());
     return fn.getArgument(n);
   }
@@ -167,16 +157,17 @@ struct InsertLossScalingPass
     unsigned numResults = fn.getNumResults();
     unsigned scaleArg = dynamic ? fn.getNumArguments() - 3 : 0;
     auto i1 = RankedTensorType::get({}, IntegerType::get(ctx, 1));
-    (void)fn.insertResult(numResults, i1, roleAttrs(ctx, Role::FoundInf));
+    Builder b(ctx);
+    (void)fn.insertResult(numResults, i1, getRoleAttrs(b, Role::FoundInf));
     if (dynamic) {
       auto f32 = RankedTensorType::get({}, Float32Type::get(ctx));
       auto i32 = RankedTensorType::get({}, IntegerType::get(ctx, 32));
       (void)fn.insertResult(numResults + 1, f32,
-                            roleAttrs(ctx, Role::LossScale, scaleArg));
+                            getRoleAttrs(b, Role::LossScale, scaleArg));
       (void)fn.insertResult(numResults + 2, i32,
-                            roleAttrs(ctx, Role::GrowthTracker, scaleArg + 1));
+                            getRoleAttrs(b, Role::GrowthTracker, scaleArg + 1));
       (void)fn.insertResult(numResults + 3, i32,
-                            roleAttrs(ctx, Role::Hysteresis, scaleArg + 2));
+                            getRoleAttrs(b, Role::Hysteresis, scaleArg + 2));
     }
     fn.walk([&](func::ReturnOp ret) {
       OpBuilder b(ret);

@@ -73,6 +73,16 @@ SmallVector<unsigned> getResultsWithRole(FunctionOpInterface fn, Role role) {
   return indices;
 }
 
+DictionaryAttr getRoleAttrs(Builder &b, Role role,
+                            std::optional<int64_t> updates) {
+  SmallVector<NamedAttribute> attrs{b.getNamedAttr(
+      MPTDialect::kRoleAttrName, b.getStringAttr(stringifyRole(role)))};
+  if (updates)
+    attrs.push_back(b.getNamedAttr(MPTDialect::kUpdatesAttrName,
+                                   b.getI64IntegerAttr(*updates)));
+  return b.getDictionaryAttr(attrs);
+}
+
 bool hasTrainingRoles(FunctionOpInterface fn) {
   for (unsigned i = 0, e = fn.getNumArguments(); i < e; ++i)
     if (fn.getArgAttr(i, MPTDialect::kRoleAttrName))

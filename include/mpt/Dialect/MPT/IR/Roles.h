@@ -8,6 +8,7 @@
 #ifndef MPT_DIALECT_MPT_IR_ROLES_H
 #define MPT_DIALECT_MPT_IR_ROLES_H
 
+#include "mlir/IR/Builders.h"
 #include "mlir/Interfaces/FunctionInterfaces.h"
 #include "mpt/Dialect/MPT/IR/MPTDialect.h"
 #include <optional>
@@ -52,6 +53,11 @@ llvm::SmallVector<unsigned> getArgumentsWithRole(mlir::FunctionOpInterface fn,
                                                  Role role);
 llvm::SmallVector<unsigned> getResultsWithRole(mlir::FunctionOpInterface fn,
                                                Role role);
+
+/// The attribute dictionary `{mpt.role = role[, mpt.updates = updates]}`
+/// for a new argument or result.
+mlir::DictionaryAttr getRoleAttrs(mlir::Builder &b, Role role,
+                                  std::optional<int64_t> updates = {});
 
 /// Whether any argument or result of `fn` carries an `mpt.role`.
 bool hasTrainingRoles(mlir::FunctionOpInterface fn);
