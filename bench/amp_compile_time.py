@@ -62,6 +62,7 @@ def main():
     mpt_opt = os.path.join(args.tools, "mpt-opt")
     mlir_opt = os.path.join(args.llvm_tools, "mlir-opt")
     rows = []
+    timings = []
     work = tempfile.mkdtemp(prefix="mpt-bench-")
     for target in [int(s) for s in args.sizes.split(",")]:
         depth = gen.depth_for_ops("transformer", target)
@@ -76,6 +77,12 @@ def main():
             ("mlir-opt --canonicalize", [mlir_opt, path, "--canonicalize",
                                          "-o", os.devnull]),
         ]
+        # Where the time goes (-mlir-timing; each pass includes the verifier
+        # run after it).
+        report = subprocess.run(variants[0][1] + ["-mlir-timing"],
+                                capture_output=True, text=True).stderr
+        timings.append((ops, [l.strip() for l in report.splitlines()
+                              if "%)" in l]))
         for name, cmd in variants:
             runs = [run(cmd) for _ in range(args.repeat)]
             wall = min(r[0] for r in runs)
@@ -107,6 +114,10 @@ def main():
     lines += ["", "Ratio auto-mixed-precision / canonicalize (same run): " +
               ", ".join("%d ops: %.2f" % (k, amp[k] / canon[k])
                         for k in sorted(amp))]
+    lines += ["", "Per pass (-mlir-timing, wall; a pass includes the "
+              "verification that follows it):", ""]
+    for ops, entries in timings:
+        lines.append("- %d ops: %s" % (ops, "; ".join(entries)))
     os.makedirs(args.out, exist_ok=True)
     out = os.path.join(args.out, "amp_compile_time-%s.md" %
                        now.strftime("%Y-%m-%d"))

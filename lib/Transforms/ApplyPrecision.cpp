@@ -219,9 +219,10 @@ private:
 /// keep-io-types=false: arguments read only in 16 bits and results computed
 /// in 16 bits change type, except parameters, the seed, the loss and grads.
 void relaxSignature(FunctionOpInterface fn) {
+  // Only inputs and role-less values may change: parameters, the seed, the
+  // loss, grads and all threaded state keep their types.
   auto isPinned = [](std::optional<Role> role) {
-    return role == Role::Param || role == Role::LossGrad ||
-           role == Role::Loss || role == Role::Grad;
+    return role.has_value() && *role != Role::Input;
   };
   Block &entry = fn.getFunctionBody().front();
   SmallVector<Type> argTypes(fn.getArgumentTypes());

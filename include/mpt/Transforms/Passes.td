@@ -171,8 +171,9 @@ def ApplyPrecision : Pass<"mpt-apply-precision", "::mlir::ModuleOp"> {
     The `mpt.assigned` attributes are removed. With `keep-io-types` (the
     default) the function signature is unchanged; without it, an argument
     that is only ever read in 16 bits becomes 16-bit, and a result that is
-    computed in 16 bits is returned as such - except parameters, the seed,
-    the loss and grads, which stay f32 (master weights, f32 gradients).
+    computed in 16 bits is returned as such - only inputs and values
+    without a role: parameters, the seed, the loss, grads and threaded state
+    stay as they are (master weights, f32 gradients).
     `return-16bit-params` adds a result with role `param_low` for every
     parameter that has a 16-bit working copy, for callers that keep the
     copies between steps.
