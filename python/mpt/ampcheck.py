@@ -33,8 +33,10 @@ def normwise(a, b):
     return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-30))
 
 
-def check(model, dtype, seeds, dynamic, verbose, scaling="none"):
-    text, _ = gen.generate(model, dtype="f32", batch=4, dynamic=dynamic)
+def check(model, dtype, seeds, dynamic, verbose, scaling="none", batch=4,
+          label=None, fan_in=False, **sizes):
+    text, _ = gen.generate(model, dtype="f32", batch=batch, dynamic=dynamic,
+                           **sizes)
     ref = aot.compile_module(text)
     amp = aot.compile_module(text, extra_passes=[
         "--auto-mixed-precision=dtype=%s loss-scaling=%s" % (dtype, scaling)])
@@ -45,7 +47,8 @@ def check(model, dtype, seeds, dynamic, verbose, scaling="none"):
     ok, worst = low_ops > 0, 0.0
     for seed in range(seeds):
         rng = np.random.default_rng(seed)
-        arrays = gradcheck.random_inputs(arg_types, roles, rng, 4)
+        arrays = gradcheck.random_inputs(arg_types, roles, rng, batch,
+                                         fan_in=fan_in)
         gradcheck.one_hot_labels(arrays, roles, rng)
         arrays = [a.astype(np.float32) for a in arrays]
         want = ref.call("step", *arrays)
@@ -74,7 +77,7 @@ def check(model, dtype, seeds, dynamic, verbose, scaling="none"):
                       "%.3g" % (model, dtype, seed, i, err, tol))
     ok &= worst > 0.0
     print("%s %s %s%s%s: worst normwise error %.3g = %.2f u (budget %d u)" % (
-        "PASS" if ok else "FAIL", model, dtype,
+        "PASS" if ok else "FAIL", label or model, dtype,
         " dynamic" if dynamic else "",
         "" if scaling == "none" else " %s-scaling" % scaling, worst,
         worst / UNIT_ROUNDOFF[dtype], TOLERANCE_FACTOR))

@@ -22,16 +22,21 @@ F32_RTOL = 2.0 ** 10 * F32_U  # ~6e-5 relative to the grad's max-norm
 FD_RTOL, FD_ATOL, FD_STEP = 1e-6, 1e-9, 1e-5
 
 
-def random_inputs(arg_types, roles, rng, batch):
-    """Random parameters and inputs; labels one-hot; seed 1.0."""
+def random_inputs(arg_types, roles, rng, batch, fan_in=False):
+    """Random parameters and inputs; labels one-hot; seed 1.0. With fan_in,
+    a weight is scaled by 1/sqrt(its fan-in) (all but its last dimension),
+    as initializers do, so that deep or wide graphs do not saturate."""
     arrays = []
     for t, role in zip(arg_types, roles):
         shape = [batch if d is None else d for d in t.shape]
         if role == "loss_grad":
             arrays.append(np.ones(shape))
-        else:
-            arrays.append(rng.standard_normal(shape) *
-                          (0.5 if role == "param" else 1.0))
+            continue
+        scale = 1.0
+        if role == "param":
+            fan = int(np.prod(shape[:-1])) if len(shape) > 1 else 1
+            scale = 1.0 / np.sqrt(fan) if fan_in else 0.5
+        arrays.append(rng.standard_normal(shape) * scale)
     return arrays
 
 
