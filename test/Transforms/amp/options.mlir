@@ -6,6 +6,8 @@
 // RUN: mpt-opt %s --auto-mixed-precision="clear=-linalg.broadcast" | FileCheck %s --check-prefix=NOCLEAR
 // RUN: mpt-opt %s --auto-mixed-precision="policy=%S/Inputs/policy.txt" | FileCheck %s --check-prefix=POLICY
 // RUN: mpt-opt %s --auto-mixed-precision="keep-io-types=false" | FileCheck %s --check-prefix=NOKEEP
+// RUN: mpt-opt %s --auto-mixed-precision | FileCheck %s --check-prefix=ROUND
+// RUN: mpt-opt %s --auto-mixed-precision="allow-excess-precision=true" | FileCheck %s --check-prefix=EXCESS
 // RUN: mpt-opt %s --auto-mixed-precision="report=%t.json" -o /dev/null 2>&1 | FileCheck %s --check-prefix=SUMMARY
 // RUN: FileCheck %s --input-file=%t.json --check-prefix=JSON
 
@@ -75,4 +77,17 @@ func.func @step(%x: tensor<8x4xf32> {mpt.role = "input"}, %w: tensor<4x4xf32> {m
   %half = arith.addf %rh, %rh : tensor<8x4xf16>
   %back = arith.extf %half : tensor<8x4xf16> to tensor<8x4xf32>
   return %back, %r : tensor<8x4xf32>, tensor<8x4xf32>
+}
+
+// extf(truncf(x)) rounds x: kept, unless allow-excess-precision.
+// ROUND-LABEL: func.func @explicit_rounding
+// ROUND: arith.truncf
+// ROUND: arith.extf
+// EXCESS-LABEL: func.func @explicit_rounding
+// EXCESS-NOT: arith.truncf
+// EXCESS: return %arg0
+func.func @explicit_rounding(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %h = arith.truncf %x : tensor<4xf32> to tensor<4xf16>
+  %e = arith.extf %h : tensor<4xf16> to tensor<4xf32>
+  return %e : tensor<4xf32>
 }
