@@ -57,20 +57,25 @@ std::optional<int64_t> getGradOf(FunctionOpInterface fn, unsigned index) {
   return getResultLink(fn, index, MPTDialect::kGradOfAttrName);
 }
 
-SmallVector<unsigned> getArgumentsWithRole(FunctionOpInterface fn, Role role) {
+/// The indices in [0, count) for which `matches` holds.
+static SmallVector<unsigned>
+indicesWhere(unsigned count, llvm::function_ref<bool(unsigned)> matches) {
   SmallVector<unsigned> indices;
-  for (unsigned i = 0, e = fn.getNumArguments(); i < e; ++i)
-    if (getArgumentRole(fn, i) == role)
+  for (unsigned i = 0; i < count; ++i)
+    if (matches(i))
       indices.push_back(i);
   return indices;
 }
 
+SmallVector<unsigned> getArgumentsWithRole(FunctionOpInterface fn, Role role) {
+  return indicesWhere(fn.getNumArguments(), [&](unsigned i) {
+    return getArgumentRole(fn, i) == role;
+  });
+}
+
 SmallVector<unsigned> getResultsWithRole(FunctionOpInterface fn, Role role) {
-  SmallVector<unsigned> indices;
-  for (unsigned i = 0, e = fn.getNumResults(); i < e; ++i)
-    if (getResultRole(fn, i) == role)
-      indices.push_back(i);
-  return indices;
+  return indicesWhere(fn.getNumResults(),
+                      [&](unsigned i) { return getResultRole(fn, i) == role; });
 }
 
 DictionaryAttr getRoleAttrs(Builder &b, Role role,
