@@ -5,7 +5,7 @@ BUILD_TYPE ?= Release
 PYTHON ?= /usr/bin/python3
 EXAMPLE ?= mlp
 
-.PHONY: all setup configure build test check unittest demo docs format format-check bench clean
+.PHONY: all setup configure build test check unittest demo docs format format-check bench fuzz clean
 
 all: build
 
@@ -48,6 +48,29 @@ format-check:
 bench: build
 	$(PYTHON) bench/amp_compile_time.py --tools $(BUILD_DIR)/bin \
 	  --llvm-tools $(LLVM_PREFIX)/bin
+
+# Defect search (docs/Testing.md): random training graphs FP32 vs f16/bf16,
+# then mutated examples through mpt-opt, FUZZ_TIME seconds in all (half
+# each), from FUZZ_SEED; failures are minimised and saved under FUZZ_OUT.
+# Re-check saved failures with FUZZ_REPRO=1.
+FUZZ_TIME ?= 600
+FUZZ_SEED ?= $(shell date +%s)
+FUZZ_OUT ?= fuzz-out
+FUZZ_ENV = PYTHONPATH=python MPT_TOOLS_DIR=$(BUILD_DIR)/bin \
+  MPT_LLVM_TOOLS_DIR=$(LLVM_PREFIX)/bin
+fuzz: build
+ifdef FUZZ_REPRO
+	$(FUZZ_ENV) $(PYTHON) -m mpt.fuzzgraph --repro $(FUZZ_OUT)/graphs; g=$$?; \
+	$(FUZZ_ENV) $(PYTHON) -m mpt.fuzzmutate --repro $(FUZZ_OUT)/mutations; \
+	m=$$?; exit $$((g | m))
+else
+	@echo "fuzz: FUZZ_SEED=$(FUZZ_SEED) FUZZ_TIME=$(FUZZ_TIME) -> $(FUZZ_OUT)/"
+	$(FUZZ_ENV) $(PYTHON) -m mpt.fuzzgraph --time $$(( $(FUZZ_TIME) / 2 )) \
+	  --start $(FUZZ_SEED) --out $(FUZZ_OUT)/graphs; g=$$?; \
+	$(FUZZ_ENV) $(PYTHON) -m mpt.fuzzmutate --time $$(( $(FUZZ_TIME) / 2 )) \
+	  --seed $(FUZZ_SEED) --out $(FUZZ_OUT)/mutations; m=$$?; \
+	exit $$((g | m))
+endif
 
 clean:
 	rm -rf $(BUILD_DIR)

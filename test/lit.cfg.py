@@ -44,6 +44,18 @@ if config.ptxas and os.path.exists(config.ptxas):
     config.available_features.add("cuda-toolkit")
     config.substitutions.append(("%ptxas", config.ptxas))
 
+# mpt-cuda-runtime: libmpt_cuda_runtime was built (it needs the toolkit's
+# headers and stub libcuda); %mpt_cuda_runtime is the shared library,
+# %host_cc the C compiler that links against it and %cuda_stub_dir the
+# build tree's directory holding the stub as libcuda.so.1.
+if config.mpt_cuda_runtime:
+    config.available_features.add("mpt-cuda-runtime")
+    config.substitutions.append(("%mpt_cuda_runtime", config.mpt_cuda_runtime))
+    config.substitutions.append(("%host_cc", config.host_cc))
+    config.substitutions.append(
+        ("%cuda_stub_dir",
+         os.path.join(os.path.dirname(config.mpt_cuda_runtime), "cuda-stub")))
+
 # cuda-gpu: a GPU answers (executing GPU tests). Never true in CI.
 def _gpu_answers():
     smi = shutil.which("nvidia-smi")

@@ -1,6 +1,7 @@
 //===- Pipelines.cpp - Registered pass pipelines of mpt -------*- C++ -*-===//
 
 #include "mpt/Pipelines/Pipelines.h"
+#include "mpt/Pipelines/LowerToNVVM.h"
 #include "mpt/Transforms/Passes.h"
 
 #include "mlir/Pass/PassRegistry.h"
@@ -17,6 +18,27 @@ static void addTextPipeline(OpPassManager &pm, StringRef text) {
     llvm::report_fatal_error("mpt: invalid built-in pipeline: " + text);
 }
 
+void buildBufferizationPipeline(OpPassManager &pm, bool fuseElementwise,
+                                bool deallocate) {
+  addTextPipeline(pm, "convert-elementwise-to-linalg");
+  // Each step below replaces an upstream one whose time grows with the
+  // square of the step (or 2^depth of a loop nest); see docs/Design.md.
+  FuseElementwiseOptions fuse;
+  if (!fuseElementwise)
+    fuse.maxBodyOps = 0; // Fresh destinations only.
+  pm.addPass(createFuseElementwise(fuse));
+  pm.addPass(createBufferize());
+  if (!deallocate)
+    return;
+  // buffer-deallocation-pipeline, with mpt-split-deallocs before the
+  // simplification.
+  addTextPipeline(pm, "expand-realloc{emit-deallocs=false},canonicalize,"
+                      "ownership-based-buffer-deallocation,canonicalize");
+  pm.addPass(createSplitDeallocs());
+  addTextPipeline(pm, "buffer-deallocation-simplification,"
+                      "bufferization-lower-deallocations,cse,canonicalize");
+}
+
 void buildLowerToCPUPipeline(OpPassManager &pm,
                              const LowerToCPUOptions &options) {
   pm.addPass(createLowerMPTOps());
@@ -24,18 +46,15 @@ void buildLowerToCPUPipeline(OpPassManager &pm,
   abi.cInterface = options.cInterface;
   abi.writableArgs = options.writableArgs;
   pm.addPass(createPrepareABI(abi));
-  addTextPipeline(pm, "convert-elementwise-to-linalg,"
-                      "one-shot-bufferize{bufferize-function-boundaries "
-                      "function-boundary-type-conversion=identity-layout-map "
-                      "allow-return-allocs-from-loops}");
-  if (options.deallocate)
-    addTextPipeline(pm, "buffer-deallocation-pipeline");
+  buildBufferizationPipeline(pm, options.fuseElementwise, options.deallocate);
+  addTextPipeline(pm, "convert-bufferization-to-memref,convert-linalg-to-loops,"
+                      "expand-strided-metadata,lower-affine");
+  pm.addPass(createSCFToCF());
+  // 16-bit floats: every op computes in f32 and rounds its result back, one
+  // rounding per op, as a GPU's 16-bit ALU does (also inside fused bodies).
+  pm.addPass(createRound16BitOps());
   addTextPipeline(
-      pm, "convert-bufferization-to-memref,convert-linalg-to-loops,"
-          "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
-          // 16-bit floats: every op computes in f32 and rounds its result back,
-          // one rounding per op, as a GPU's 16-bit ALU does.
-          "math-extend-to-supported-types{target-type=f32},"
+      pm, "math-extend-to-supported-types{target-type=f32},"
           "arith-emulate-unsupported-floats{source-types=f16,bf16 "
           "target-type=f32},"
           "arith-expand{include-bf16},"
@@ -98,6 +117,7 @@ void registerPipelines() {
       "Lower a (mixed-precision) step on tensors to the LLVM dialect for the "
       "CPU, rounding 16-bit arithmetic per op as a GPU does",
       buildLowerToCPUPipeline);
+  registerLowerToNVVMPipeline();
 }
 
 } // namespace mpt

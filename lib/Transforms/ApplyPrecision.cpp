@@ -14,6 +14,8 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "llvm/Support/MathExtras.h"
+#include <limits>
 
 namespace mpt {
 #define GEN_PASS_DEF_APPLYPRECISION
@@ -25,12 +27,20 @@ using namespace mpt;
 
 namespace {
 
-/// Bytes of a statically shaped tensor of 16-bit values (0 if dynamic).
+/// Bytes of a statically shaped tensor of 16-bit values (0 if dynamic),
+/// saturated at the int64_t range: a shape may hold more elements than an
+/// int64_t counts (a batch of 2^62 wrapped to a few hundred bytes).
 int64_t lowBytes(Type type) {
   auto shaped = dyn_cast<ShapedType>(type);
   if (!shaped)
     return 2;
-  return shaped.hasStaticShape() ? shaped.getNumElements() * 2 : 0;
+  if (!shaped.hasStaticShape())
+    return 0;
+  int64_t bytes = 2;
+  for (int64_t size : shaped.getShape())
+    if (llvm::MulOverflow(bytes, size, bytes))
+      return std::numeric_limits<int64_t>::max();
+  return bytes;
 }
 
 class Rewriter {
@@ -50,10 +60,18 @@ public:
         restoreF32Operands(op);
         return WalkResult::advance();
       }
-      if (isAccumulating(op))
+      if (isAccumulating(op)) {
         lowerAccumulating(cast<linalg::LinalgOp>(op), *low);
-      else
+      } else if (Operation *bad = findUnretypableOp(op, *low)) {
+        op->emitOpError() << "is assigned " << assigned.getValue() << " but '"
+                          << bad->getName() << "'"
+                          << (bad == op ? "" : " in its body") << " has no "
+                          << assigned.getValue() << " form";
+        failed = true;
+        return WalkResult::interrupt();
+      } else {
         retype(op, *low);
+      }
       ++numRetyped;
       // The payload was handled with its owner.
       return isa<linalg::LinalgOp, tensor::PadOp>(op) ? WalkResult::skip()
@@ -62,6 +80,7 @@ public:
   }
 
   int64_t numCasts = 0, numRetyped = 0, bytes = 0;
+  bool failed = false;
 
   /// The single cast of `v` to `type`, placed right after its definition
   /// (at the start of its block for block arguments: function arguments are
@@ -82,7 +101,7 @@ public:
     Value cast;
     if (to < from) {
       cast = arith::TruncFOp::create(b, v.getLoc(), type, v);
-      bytes += lowBytes(type);
+      bytes = saturatingAdd(bytes, lowBytes(type));
     } else {
       cast = arith::ExtFOp::create(b, v.getLoc(), type, v);
     }
@@ -93,10 +112,26 @@ public:
 
 private:
   /// An f32 op reads f32: values this pass made 16-bit are widened back.
+  /// (The walk visits the payload of an f32 op too.)
   void restoreF32Operands(Operation *op) {
     for (OpOperand &use : op->getOpOperands())
       if (auto it = originalType.find(use.get()); it != originalType.end())
         use.set(getCast(use.get(), it->second));
+  }
+
+  /// The f32 body of a contraction or reduction reads values from outside
+  /// in f32: those made 16-bit are widened back, outside.
+  void restoreCaptured(Operation *owner) {
+    owner->walk([&](Operation *inner) {
+      if (inner == owner)
+        return;
+      for (OpOperand &use : inner->getOpOperands()) {
+        auto it = originalType.find(use.get());
+        if (it != originalType.end() &&
+            !owner->isAncestor(use.get().getParentRegion()->getParentOp()))
+          use.set(getCast(use.get(), it->second));
+      }
+    });
   }
 
   void setLowType(Value v, FloatType low) {
@@ -115,6 +150,7 @@ private:
     for (OpOperand &init : op.getDpsInitsMutable())
       if (auto it = originalType.find(init.get()); it != originalType.end())
         init.set(getCast(init.get(), it->second));
+    restoreCaptured(op);
     Block *body = op.getBlock();
     OpBuilder b = OpBuilder::atBlockBegin(body);
     for (OpOperand *in : op.getDpsInputOperands()) {
@@ -141,7 +177,7 @@ private:
       if (!isF32Like(result.getType()))
         continue;
       setLowType(result, low);
-      bytes += lowBytes(result.getType());
+      bytes = saturatingAdd(bytes, lowBytes(result.getType()));
     }
     for (Region &region : op->getRegions())
       retypePayload(op, region, low);
@@ -162,34 +198,40 @@ private:
     originalType[lowCst] = cst.getType();
     cst.getResult().replaceAllUsesWith(lowCst.getResult());
     if (!inPayload)
-      bytes += lowBytes(type);
+      bytes = saturatingAdd(bytes, lowBytes(type));
     dead.push_back(cst);
   }
 
-  /// Block arguments and ops of a payload region become 16-bit; values from
-  /// outside are cast once, outside.
+  /// Block arguments and ops of a payload region, nested regions included,
+  /// become 16-bit; values from outside are cast once, outside.
   void retypePayload(Operation *owner, Region &region, FloatType low) {
-    for (Block &block : region) {
-      for (BlockArgument arg : block.getArguments())
-        if (arg.getType().isF32())
-          arg.setType(low);
-      for (Operation &inner : llvm::make_early_inc_range(block)) {
-        if (auto cst = dyn_cast<arith::ConstantOp>(inner)) {
-          retypeConstant(cst, low, /*inPayload=*/true);
-          continue;
-        }
-        for (OpOperand &use : inner.getOpOperands()) {
-          Value v = use.get();
-          if (isF32Like(v.getType()) &&
-              !owner->isAncestor(v.getParentRegion()->getParentOp()))
-            use.set(getCast(v, withElementType(v.getType(), low)));
-        }
-        for (Value result : inner.getResults())
-          if (isF32Like(result.getType()))
-            result.setType(withElementType(result.getType(), low));
-        foldTrivialCast(inner);
+    for (Block &block : region)
+      retypeArguments(block, low);
+    region.walk<WalkOrder::PreOrder>([&](Operation *inner) {
+      for (Region &nested : inner->getRegions())
+        for (Block &block : nested)
+          retypeArguments(block, low);
+      if (auto cst = dyn_cast<arith::ConstantOp>(inner)) {
+        retypeConstant(cst, low, /*inPayload=*/true);
+        return;
       }
-    }
+      for (OpOperand &use : inner->getOpOperands()) {
+        Value v = use.get();
+        if (isF32Like(v.getType()) &&
+            !owner->isAncestor(v.getParentRegion()->getParentOp()))
+          use.set(getCast(v, withElementType(v.getType(), low)));
+      }
+      for (Value result : inner->getResults())
+        if (isF32Like(result.getType()))
+          result.setType(withElementType(result.getType(), low));
+      foldTrivialCast(*inner);
+    });
+  }
+
+  static void retypeArguments(Block &block, FloatType low) {
+    for (BlockArgument arg : block.getArguments())
+      if (arg.getType().isF32())
+        arg.setType(low);
   }
 
   /// A cast whose operand now has its result type is dropped.
@@ -302,13 +344,19 @@ struct ApplyPrecisionPass
       Rewriter rewriter(fn);
       rewriter.run();
       rewriter.eraseDead();
+      if (rewriter.failed)
+        return signalPassFailure();
       casts += rewriter.numCasts;
       retyped += rewriter.numRetyped;
-      bytes += rewriter.bytes;
+      bytes = saturatingAdd(bytes, rewriter.bytes);
       if (!keepIOTypes && fn.isPublic())
         relaxSignature(fn);
       if (returnLowParams && fn.isPublic())
         addLowParamResults(fn);
+      if (fn.isPublic() && (!keepIOTypes || returnLowParams) &&
+          failed(checkCallersMatch(fn, "keep-io-types=false or "
+                                       "return-16bit-params")))
+        return signalPassFailure();
     }
     numCasts += casts;
     numRetyped += retyped;

@@ -85,6 +85,7 @@ private:
 
   /// Fixed decisions: overrides, allow, deny, boundaries, constants.
   LogicalResult seed() {
+    keptForConstants = findOpsKeptF32ForConstants(fn, low);
     for (Operation *op : ops) {
       OpInfo &i = info[op];
       if (i.cls == OpClass::Ignore)
@@ -100,6 +101,11 @@ private:
                  << "\" but the pass converts to " << stringify(low)
                  << "; use \"f32\" or \"" << stringify(low)
                  << "\", or run with dtype=" << attr.getValue();
+        if (Operation *bad = getUnretypable(op))
+          return op->emitOpError()
+                 << "has mpt.precision = \"" << attr.getValue() << "\" but "
+                 << describe(op, bad) << " has no " << stringify(low)
+                 << " form; use \"f32\"";
         setColor(op, Color::Low, "override");
         continue;
       }
@@ -117,9 +123,10 @@ private:
         setColor(op, Color::F32, "boundary (loop, branch, call, cast)");
         break;
       default:
-        checkConstants(op);
         break;
       }
+      if (i.cls != OpClass::Deny && i.cls != OpClass::Boundary)
+        keepF32IfNeeded(op);
     }
     return success();
   }
@@ -128,33 +135,52 @@ private:
     return type.isF16() ? "f16" : "bf16";
   }
 
-  /// A constant that does not fit the 16-bit type keeps its op f32.
-  void checkConstants(Operation *op) {
-    auto check = [&](Operation *c) {
-      auto cst = dyn_cast<arith::ConstantOp>(c);
-      if (!cst || !isF32Like(cst.getType()))
-        return;
-      StringRef problem = constantRangeProblem(cst.getValue(), low);
-      if (problem.empty())
-        return;
+  /// An op that 16 bits would retype, if any part of it cannot be.
+  Operation *getUnretypable(Operation *op) {
+    if (isAccumulating(op))
+      return nullptr;
+    return findUnretypableOp(op, low);
+  }
+
+  static std::string describe(Operation *op, Operation *bad) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    os << "'" << bad->getName() << "'";
+    if (bad != op)
+      os << " in its body";
+    return text;
+  }
+
+  static std::string where(Operation *op) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    os << op->getName() << " at ";
+    if (auto fileLoc = dyn_cast<FileLineColLoc>(op->getLoc()))
+      os << fileLoc.getFilename().getValue() << ":" << fileLoc.getLine() << ":"
+         << fileLoc.getColumn();
+    else
+      os << op->getLoc();
+    return text;
+  }
+
+  /// An op that reads a constant its 16-bit form would get wrong (see
+  /// findOpsKeptF32ForConstants), or whose body cannot be retyped, stays
+  /// f32. Neither makes its users f32: the op is not sensitive.
+  void keepF32IfNeeded(Operation *op) {
+    if (auto it = keptForConstants.find(op); it != keptForConstants.end()) {
       setColor(op, Color::F32, "constant out of range");
-      std::string where;
-      llvm::raw_string_ostream os(where);
-      os << op->getName() << " at ";
-      if (auto fileLoc = dyn_cast<FileLineColLoc>(op->getLoc()))
-        os << fileLoc.getFilename().getValue() << ":" << fileLoc.getLine()
-           << ":" << fileLoc.getColumn();
-      else
-        os << op->getLoc();
-      os << ": " << problem << " in " << stringify(low);
-      constantNotes.push_back(where);
-    };
-    check(op);
-    if (isa<linalg::LinalgOp>(op))
-      op->walk([&](Operation *inner) {
-        if (inner != op)
-          check(inner);
-      });
+      std::string note = where(op) + ": ";
+      if (!isa<arith::ConstantOp>(op))
+        note += "reads a constant with ";
+      note += describeRangeProblems(it->second) + " in " + stringify(low).str();
+      constantNotes.push_back(note);
+      return;
+    }
+    if (Operation *bad = getUnretypable(op)) {
+      setColor(op, Color::F32, "cannot be retyped");
+      op->emitRemark() << "kept f32: " << describe(op, bad) << " has no "
+                       << stringify(low) << " form";
+    }
   }
 
   /// The op producing the loss is numerically sensitive: kept f32.
@@ -363,6 +389,7 @@ private:
   SmallVector<Operation *> ops;
   DenseMap<Operation *, OpInfo> info;
   SmallVector<std::string> constantNotes;
+  llvm::MapVector<Operation *, unsigned> keptForConstants;
 };
 
 struct AssignPrecisionPass

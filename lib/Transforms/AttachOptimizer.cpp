@@ -121,6 +121,10 @@ struct AttachOptimizerPass
   }
 
   LogicalResult process(func::FuncOp fn) {
+    // The grads a caller reads would become updated parameters (or the call
+    // would miss the new state arguments).
+    if (failed(checkNoCallers(fn, "mpt-attach-optimizer")))
+      return failure();
     Builder b(fn.getContext());
     SmallVector<ParamSlot> slots;
     for (unsigned r : getResultsWithRole(fn, Role::Grad))

@@ -3,10 +3,14 @@
 #include "mpt/Dialect/MPT/IR/MPTOps.h"
 #include "mpt/Dialect/MPT/IR/Roles.h"
 #include "mpt/Transforms/Passes.h"
+#include "mpt/Transforms/SeedLinearity.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "llvm/ADT/APFloat.h"
+#include "llvm/Support/Format.h"
+#include <limits>
 
 namespace mpt {
 #define GEN_PASS_DEF_INSERTLOSSSCALING
@@ -17,6 +21,24 @@ using namespace mlir;
 using namespace mpt;
 
 namespace {
+
+/// `v` rounded to f32, or nothing when it does not fit (Inf, NaN, overflow).
+std::optional<double> toF32(double v) {
+  llvm::APFloat f(v);
+  bool losesInfo = false;
+  (void)f.convert(llvm::APFloat::IEEEsingle(),
+                  llvm::APFloat::rmNearestTiesToEven, &losesInfo);
+  if (!f.isFinite())
+    return std::nullopt;
+  return f.convertToFloat();
+}
+
+/// How the error for the seed names it.
+std::string describeSeed(Value seed) {
+  if (auto arg = dyn_cast<BlockArgument>(seed))
+    return "argument #" + std::to_string(arg.getArgNumber());
+  return "the op mpt.loss_grad";
+}
 
 struct InsertLossScalingPass
     : public mpt::impl::InsertLossScalingBase<InsertLossScalingPass> {
@@ -35,22 +57,41 @@ struct InsertLossScalingPass
         return signalPassFailure();
   }
 
+  /// The scale and the factors become f32 constants and the step counts i32
+  /// state: each must survive the conversion with its meaning.
   LogicalResult checkOptions() {
-    auto error = [&](StringRef what) {
-      return getOperation().emitError() << "mpt-insert-loss-scaling: " << what;
+    auto error = [&](StringRef what, double value) {
+      std::string text;
+      llvm::raw_string_ostream(text) << llvm::format("%.15g", value);
+      return getOperation().emitError()
+             << "mpt-insert-loss-scaling: " << what << ", got " << text;
     };
-    if (!(initScale > 0))
-      return error("init-scale must be > 0");
-    if (!(growthFactor > 1))
-      return error("growth-factor must be > 1");
-    if (!(backoffFactor > 0 && backoffFactor < 1))
-      return error("backoff-factor must be in (0, 1)");
-    if (growthInterval < 1)
-      return error("growth-interval must be >= 1");
-    if (hysteresis < 1)
-      return error("hysteresis must be >= 1");
-    if (!(minScale > 0 && minScale <= maxScale))
-      return error("needs 0 < min-scale <= max-scale");
+    std::optional<double> init = toF32(initScale), growth = toF32(growthFactor),
+                          backoff = toF32(backoffFactor), lo = toF32(minScale),
+                          hi = toF32(maxScale);
+    if (!(init && *init > 0))
+      return error("init-scale must be > 0 and finite in f32", initScale);
+    if (!(growth && *growth > 1))
+      return error("growth-factor must be > 1 and finite in f32", growthFactor);
+    if (!(backoff && *backoff > 0 && *backoff < 1))
+      return error("backoff-factor must be in (0, 1) in f32", backoffFactor);
+    if (!(lo && *lo > 0))
+      return error("min-scale must be > 0 and finite in f32", minScale);
+    if (!(hi && *lo <= *hi))
+      return error("max-scale must be >= min-scale and finite in f32",
+                   maxScale);
+    // The step counts are i32 state: a larger option would wrap.
+    constexpr int64_t maxCount = std::numeric_limits<int32_t>::max();
+    auto countError = [&](StringRef what, int64_t value) {
+      return getOperation().emitError()
+             << "mpt-insert-loss-scaling: " << what
+             << " must be in [1, 2147483647] (its state is an i32), got "
+             << value;
+    };
+    if (growthInterval < 1 || growthInterval > maxCount)
+      return countError("growth-interval", growthInterval);
+    if (hysteresis < 1 || hysteresis > maxCount)
+      return countError("hysteresis", hysteresis);
     return success();
   }
 
@@ -80,16 +121,79 @@ struct InsertLossScalingPass
     if (!getArgumentsWithRole(fn, Role::LossScale).empty())
       return fn.emitOpError() << "already has a \"loss_scale\" argument: "
                                  "loss scaling was inserted before";
-    for (Value seed : seeds)
-      if (!getElementTypeOrSelf(seed.getType()).isF32())
+    if (std::optional<Type> low = find16BitSeedOrGrad(fn, seeds, grads)) {
+      if (strict)
         return fn.emitOpError()
-               << "has a backward seed of type " << seed.getType()
-               << "; loss scaling expects an f32 seed";
+               << "has a backward seed or a grad of type " << *low
+               << "; loss scaling expects an f32 seed and f32 grads (leave "
+                  "it out for a 16-bit step: loss-scaling=none)";
+      fn.emitRemark() << "loss scaling left out: the backward seed or a grad "
+                         "has type "
+                      << *low
+                      << " (a 16-bit step is left as it is; loss scaling "
+                         "applies to f32 steps)";
+      return success();
+    }
+    if (failed(checkGradsLinear(fn, seeds, grads)))
+      return failure();
+    if (failed(checkNoCallers(fn, "mpt-insert-loss-scaling")))
+      return failure();
     Value scale = createScale(fn);
     for (Value seed : seeds)
       scaleSeed(seed, scale);
     rewriteReturns(fn, scale, grads);
     return success();
+  }
+
+  /// The type of the first seed or grad that is not f32, if any.
+  static std::optional<Type> find16BitSeedOrGrad(func::FuncOp fn,
+                                                 ArrayRef<Value> seeds,
+                                                 ArrayRef<unsigned> grads) {
+    for (Value seed : seeds)
+      if (!getElementTypeOrSelf(seed.getType()).isF32())
+        return seed.getType();
+    for (unsigned i : grads)
+      if (!getElementTypeOrSelf(fn.getResultTypes()[i]).isF32())
+        return fn.getResultTypes()[i];
+    return std::nullopt;
+  }
+
+  /// Dividing a grad by the scale undoes the scaled seed only when the grad
+  /// is linear in the seed: every grad must be proven so.
+  static LogicalResult checkGradsLinear(func::FuncOp fn, ArrayRef<Value> seeds,
+                                        ArrayRef<unsigned> grads) {
+    SeedLinearity analysis(fn, seeds);
+    std::optional<SeedDepOrigin> control = analysis.getControlDependence();
+    SmallVector<func::ReturnOp> returns;
+    fn.walk([&](func::ReturnOp ret) { returns.push_back(ret); });
+    bool ok = true;
+    for (unsigned i : grads) {
+      for (func::ReturnOp ret : returns) {
+        Value grad = ret.getOperand(i);
+        SeedDep dep = analysis.get(grad);
+        if (!control && (dep == SeedDep::Zero || dep == SeedDep::Linear))
+          continue;
+        ok = false;
+        InFlightDiagnostic diag = fn.emitOpError() << "grad result #" << i;
+        if (std::optional<int64_t> param = getGradOf(fn, i))
+          diag << " (of parameter #" << *param << ")";
+        if (dep == SeedDep::Free && !control) {
+          diag << " does not depend on the backward seed ("
+               << describeSeed(seeds.front())
+               << "): loss scaling would divide it by the scale; compute it "
+                  "from the seed, or leave loss scaling out";
+          break;
+        }
+        diag << " is not linear in the backward seed ("
+             << describeSeed(seeds.front())
+             << "): dividing it by the scale would not undo the scaled seed";
+        SeedDepOrigin origin = control ? *control : analysis.getOrigin(grad);
+        if (origin.op)
+          diag.attachNote(origin.op->getLoc()) << "here: " << origin.reason;
+        break;
+      }
+    }
+    return success(ok);
   }
 
   /// The scale: a constant, or a new `loss_scale` argument (with the

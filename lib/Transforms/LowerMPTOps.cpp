@@ -204,8 +204,42 @@ struct LowerUpdateScale : OpRewritePattern<UpdateScaleOp> {
   }
 };
 
+/// The lowering makes the counts i32 constants and the factors f32 ones:
+/// an attribute that does not fit would wrap or become Inf.
+LogicalResult checkLowerable(UpdateScaleOp op) {
+  constexpr int64_t maxCount = std::numeric_limits<int32_t>::max();
+  for (auto [name, value] :
+       {std::make_pair("growth_interval", op.getGrowthInterval()),
+        std::make_pair("hysteresis", op.getHysteresis())})
+    if (value > maxCount)
+      return op.emitOpError()
+             << name << " = " << value
+             << " does not fit the i32 state it is compared with (at most "
+             << maxCount << ")";
+  for (auto [name, value] :
+       {std::make_pair("growth_factor", op.getGrowthFactor()),
+        std::make_pair("backoff_factor", op.getBackoffFactor()),
+        std::make_pair("min_scale", op.getMinScale()),
+        std::make_pair("max_scale", op.getMaxScale())}) {
+    bool losesInfo = false;
+    APFloat f32 = value;
+    (void)f32.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven,
+                      &losesInfo);
+    if (!f32.isFinite())
+      return op.emitOpError() << name << " = " << value.convertToDouble()
+                              << " is not finite in f32";
+  }
+  return success();
+}
+
 struct LowerMPTOpsPass : public mpt::impl::LowerMPTOpsBase<LowerMPTOpsPass> {
   void runOnOperation() override {
+    WalkResult checked = getOperation()->walk([](UpdateScaleOp op) {
+      return failed(checkLowerable(op)) ? WalkResult::interrupt()
+                                        : WalkResult::advance();
+    });
+    if (checked.wasInterrupted())
+      return signalPassFailure();
     int64_t before = countMPTOps();
     RewritePatternSet patterns(&getContext());
     populateLowerMPTOpsPatterns(patterns);

@@ -31,7 +31,14 @@ _GLOBAL_SENTINEL = 0xDEADBEEF
 
 
 class ToolError(RuntimeError):
-    pass
+    """A tool failed: `returncode` (negative: killed by that signal; None:
+    timed out or not found), its `stderr`, and whether it `timed_out`."""
+
+    def __init__(self, message, returncode=None, stderr="", timed_out=False):
+        super().__init__(message)
+        self.returncode = returncode
+        self.stderr = stderr
+        self.timed_out = timed_out
 
 
 def _tool(name, env):
@@ -46,11 +53,17 @@ def _tool(name, env):
     return found
 
 
-def _run(cmd, stdin=None):
-    proc = subprocess.run(cmd, input=stdin, capture_output=True)
+def _run(cmd, stdin=None, timeout=None):
+    try:
+        proc = subprocess.run(cmd, input=stdin, capture_output=True,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise ToolError("%s timed out after %s s" % (" ".join(cmd), timeout),
+                        timed_out=True)
     if proc.returncode != 0:
-        raise ToolError("%s failed:\n%s" % (" ".join(cmd),
-                                             proc.stderr.decode()))
+        err = proc.stderr.decode(errors="replace")
+        raise ToolError("%s failed:\n%s" % (" ".join(cmd), err),
+                        proc.returncode, err)
     return proc.stdout
 
 
@@ -149,7 +162,8 @@ def _to_descriptor(array, ttype):
     return desc
 
 
-def _from_descriptor(desc, ttype, libc, inputs):
+def _from_descriptor(desc, ttype):
+    """Copies a result out of its buffer (freed afterwards: _free_results)."""
     dtype = np.dtype(_NP_TYPES[ttype.elem])
     shape = [desc.sizes[i] for i in range(ttype.rank)]
     strides = [desc.strides[i] * dtype.itemsize for i in range(ttype.rank)]
@@ -164,9 +178,19 @@ def _from_descriptor(desc, ttype, libc, inputs):
         buf = (ctypes.c_char * (span * dtype.itemsize)).from_address(base)
         flat = np.frombuffer(buf, dtype=dtype, count=span)
         out = np.lib.stride_tricks.as_strided(flat, shape, strides).copy()
-    if desc.allocated not in inputs and desc.allocated != _GLOBAL_SENTINEL:
-        libc.free(ctypes.c_void_p(desc.allocated))
     return out
+
+
+def _free_results(descs, libc, inputs):
+    """Frees each result buffer once. Results may share one allocation (a
+    value returned twice, a value and its reshape, results folded into one
+    buffer), so buffers are deduplicated by their allocated pointer; the
+    caller's input buffers and constant globals are never freed."""
+    done = set(inputs) | {_GLOBAL_SENTINEL, 0, None}
+    for desc in descs:
+        if desc.allocated not in done:
+            done.add(desc.allocated)
+            libc.free(ctypes.c_void_p(desc.allocated))
 
 
 class Library:
@@ -218,33 +242,37 @@ class Library:
         fn(ctypes.pointer(out), *c_args)
         descs = [out] if len(res_types) == 1 else [
             getattr(out, "r%d" % i) for i in range(len(res_types))]
-        return [_from_descriptor(d, t, self.libc, inputs)
-                for d, t in zip(descs, res_types)]
+        # Copy every result before freeing any: a later result may read a
+        # buffer that an earlier one shares.
+        outs = [_from_descriptor(d, t) for d, t in zip(descs, res_types)]
+        _free_results(descs, self.libc, inputs)
+        return outs
 
 
 def compile_module(mlir_text, workdir=None, pipeline="mpt-lower-to-cpu",
-                   extra_passes=(), opt_level=2):
+                   extra_passes=(), opt_level=2, timeout=None):
     """Compiles MLIR text (on tensors) to a shared library; returns Library.
 
-    `extra_passes` run before the CPU lowering (e.g. the AMP pipeline)."""
+    `extra_passes` run before the CPU lowering (e.g. the AMP pipeline);
+    `timeout` (seconds) bounds each tool run."""
     workdir = workdir or tempfile.mkdtemp(prefix="mpt-aot-")
     src = os.path.join(workdir, "step.mlir")
     with open(src, "w") as f:
         f.write(mlir_text)
     opt = [_tool("mpt-opt", "MPT_TOOLS_DIR"), src] + list(extra_passes)
     if extra_passes:
-        transformed = _run(opt)
+        transformed = _run(opt, timeout=timeout)
         mlir_text = transformed.decode()
         with open(src, "w") as f:
             f.write(mlir_text)
         opt = [_tool("mpt-opt", "MPT_TOOLS_DIR"), src]
-    llvm_dialect = _run(opt + ["--" + pipeline])
+    llvm_dialect = _run(opt + ["--" + pipeline], timeout=timeout)
     llvm_ir = _run([_tool("mlir-translate", "MPT_LLVM_TOOLS_DIR"),
-                    "--mlir-to-llvmir"], stdin=llvm_dialect)
+                    "--mlir-to-llvmir"], stdin=llvm_dialect, timeout=timeout)
     obj = os.path.join(workdir, "step.o")
     _run([_tool("llc", "MPT_LLVM_TOOLS_DIR"), "-O%d" % opt_level,
           "-filetype=obj", "-relocation-model=pic", "-o", obj],
-         stdin=llvm_ir)
+         stdin=llvm_ir, timeout=timeout)
     so = os.path.join(workdir, "libstep.so")
     cc = os.environ.get("MPT_CC") or shutil.which("cc") or "gcc"
     # -Bsymbolic: calls inside the library bind to its own functions, even
@@ -254,5 +282,5 @@ def compile_module(mlir_text, workdir=None, pipeline="mpt-lower-to-cpu",
         _tool("mlir-translate", "MPT_LLVM_TOOLS_DIR"))), "lib")
     _run([cc, "-shared", "-Wl,-Bsymbolic", "-o", so, obj,
           "-L" + mlir_lib, "-Wl,-rpath," + mlir_lib, "-lmlir_c_runner_utils",
-          "-lm"])
+          "-lm"], timeout=timeout)
     return Library(so, mlir_text)

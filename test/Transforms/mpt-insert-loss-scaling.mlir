@@ -1,6 +1,8 @@
 // RUN: mpt-opt %s --mpt-insert-loss-scaling --split-input-file | FileCheck %s --check-prefix=DYN
 // RUN: mpt-opt %s --mpt-insert-loss-scaling="mode=static init-scale=1024" --split-input-file | FileCheck %s --check-prefix=STATIC
 // RUN: mpt-opt %s --mpt-insert-loss-scaling="growth-factor=4 backoff-factor=0.25 growth-interval=100 hysteresis=3 min-scale=2 max-scale=4096" --split-input-file | FileCheck %s --check-prefix=OPTS
+// RUN: mpt-opt %s --mpt-insert-loss-scaling="init-scale=3.0e38 growth-interval=2147483647 hysteresis=2147483647 max-scale=3.0e38" --split-input-file | FileCheck %s --check-prefix=LIMITS
+// RUN: mpt-opt %s --mpt-insert-loss-scaling="growth-interval=2147483647 hysteresis=2147483647" --mpt-lower-ops --split-input-file | FileCheck %s --check-prefix=LIMITS-LOWERED
 
 // The seed argument is multiplied by the scale; the grads leave through
 // mpt.unscale_check; the state comes in as arguments and leaves as results.
@@ -23,6 +25,11 @@
 // STATIC-NOT: mpt.update_scale
 // OPTS-LABEL: func.func @seed_argument
 // OPTS: mpt.update_scale {{.*}} {backoff_factor = 2.500000e-01 : f64, growth_factor = 4.000000e+00 : f64, growth_interval = 100 : i64, hysteresis = 3 : i64, max_scale = 4.096000e+03 : f64, min_scale = 2.000000e+00 : f64}
+// The largest counts an i32 holds, and a scale near f32's largest value.
+// LIMITS-LABEL: func.func @seed_argument
+// LIMITS: mpt.update_scale {{.*}} {backoff_factor = 5.000000e-01 : f64, growth_factor = 2.000000e+00 : f64, growth_interval = 2147483647 : i64, hysteresis = 2147483647 : i64, max_scale = 3.000000e+38 : f64, min_scale = 1.000000e+00 : f64}
+// LIMITS-LOWERED-LABEL: func.func @seed_argument
+// LIMITS-LOWERED: arith.constant 2147483647 : i32
 func.func @seed_argument(%w: tensor<4x4xf32> {mpt.role = "param"}, %seed: tensor<f32> {mpt.role = "loss_grad"})
     -> (tensor<f32> {mpt.role = "loss"}, tensor<4x4xf32> {mpt.role = "grad", mpt.grad_of = 0 : i64}) {
   %e = tensor.empty() : tensor<4x4xf32>

@@ -1,5 +1,7 @@
 //===- mpt-opt.cpp - mlir-opt with mpt's dialect, passes and pipelines ----===//
 
+#include "mpt/Conversion/ContractionToMMA/Passes.h"
+#include "mpt/Conversion/StepToGPU/Passes.h"
 #include "mpt/Dialect/MPT/IR/MPTDialect.h"
 #include "mpt/Pipelines/Pipelines.h"
 #include "mpt/Transforms/Passes.h"
@@ -14,6 +16,8 @@
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   mpt::registerMPTPasses();
+  mpt::registerContractionToMMAPasses();
+  mpt::registerStepToGPUPasses();
   mpt::registerPipelines();
 
   mlir::DialectRegistry registry;

@@ -26,7 +26,21 @@ struct LowerToCPUOptions : public mlir::PassPipelineOptions<LowerToCPUOptions> {
       llvm::cl::desc("Free intermediate buffers (ownership-based "
                      "deallocation); results are owned by the caller"),
       llvm::cl::init(true)};
+  Option<bool> fuseElementwise{
+      *this, "fuse-elementwise",
+      llvm::cl::desc("Fuse chains of elementwise ops before bufferization "
+                     "(mpt-fuse-elementwise); the values computed are the "
+                     "same either way"),
+      llvm::cl::init(true)};
 };
+
+/// Bufferizes a module of linalg/tensor ops in time linear in its size:
+/// convert-elementwise-to-linalg, mpt-fuse-elementwise (fusing only if
+/// `fuseElementwise`), mpt-bufferize and, if `deallocate`, the upstream
+/// buffer-deallocation-pipeline with mpt-split-deallocs before its
+/// simplification. Shared by the CPU and GPU lowerings.
+void buildBufferizationPipeline(mlir::OpPassManager &pm, bool fuseElementwise,
+                                bool deallocate);
 
 /// Options of `auto-mixed-precision`.
 struct AutoMixedPrecisionOptions
@@ -73,9 +87,10 @@ struct AutoMixedPrecisionOptions
       llvm::cl::desc("none, static or dynamic (default: dynamic for f16, "
                      "none for bf16)"),
       llvm::cl::init("")};
-  Option<double> initScale{*this, "init-scale",
-                           llvm::cl::desc("Initial (or static) loss scale"),
-                           llvm::cl::init(65536.0)};
+  Option<double> initScale{
+      *this, "init-scale",
+      llvm::cl::desc("Initial (or static) loss scale, finite in f32"),
+      llvm::cl::init(65536.0)};
   Option<double> growthFactor{
       *this, "growth-factor",
       llvm::cl::desc("Scale growth after growth-interval finite steps"),
@@ -86,11 +101,13 @@ struct AutoMixedPrecisionOptions
       llvm::cl::init(0.5)};
   Option<int64_t> growthInterval{
       *this, "growth-interval",
-      llvm::cl::desc("Consecutive finite steps before the scale grows"),
+      llvm::cl::desc("Consecutive finite steps before the scale grows (at "
+                     "most 2^31 - 1)"),
       llvm::cl::init(2000)};
   Option<int64_t> hysteresis{
       *this, "hysteresis",
-      llvm::cl::desc("Non-finite steps tolerated before a backoff"),
+      llvm::cl::desc("Non-finite steps tolerated before a backoff (at most "
+                     "2^31 - 1)"),
       llvm::cl::init(1)};
   Option<double> minScale{*this, "min-scale",
                           llvm::cl::desc("Lower bound of the loss scale"),

@@ -24,6 +24,38 @@ func.func @f16_ops(%a: tensor<2xf16>, %b: tensor<2xf16>) -> tensor<2xf32> {
   return %r : tensor<2xf32>
 }
 
+// Each op of one body rounds its own result: (x + 2048) - 2048 in f16 is
+// 0, 2, 4 for x = 1, 2, 3 (2049 and 2051 are ties to even), not x; in bf16
+// (x + 65536) - 65536 gives 0, 0, 512 for x = 1, 128, 384.
+#id = affine_map<(d0) -> (d0)>
+func.func @fused_f16(%x: tensor<3xf16>) -> tensor<3xf32> {
+  %e = tensor.empty() : tensor<3xf32>
+  %r = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+      ins(%x : tensor<3xf16>) outs(%e : tensor<3xf32>) {
+  ^bb0(%a: f16, %o: f32):
+    %c = arith.constant 2048.0 : f16
+    %s = arith.addf %a, %c : f16
+    %d = arith.subf %s, %c : f16
+    %w = arith.extf %d : f16 to f32
+    linalg.yield %w : f32
+  } -> tensor<3xf32>
+  return %r : tensor<3xf32>
+}
+
+func.func @fused_bf16(%x: tensor<3xbf16>) -> tensor<3xf32> {
+  %e = tensor.empty() : tensor<3xf32>
+  %r = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+      ins(%x : tensor<3xbf16>) outs(%e : tensor<3xf32>) {
+  ^bb0(%a: bf16, %o: f32):
+    %c = arith.constant 65536.0 : bf16
+    %s = arith.addf %a, %c : bf16
+    %d = arith.subf %s, %c : bf16
+    %w = arith.extf %d : bf16 to f32
+    linalg.yield %w : f32
+  } -> tensor<3xf32>
+  return %r : tensor<3xf32>
+}
+
 func.func @main() {
   // f16 (11 significant bits, max 65504, min subnormal 2^-24):
   //  1 + 2^-11          tie -> 1 (even)
@@ -75,6 +107,20 @@ func.func @main() {
   // CHECK: data =
   // CHECK-NEXT: [2048, 1.00098]
   call @printMemrefF32(%ur) : (tensor<*xf32>) -> ()
+
+  %xh = arith.constant dense<[1.0, 2.0, 3.0]> : tensor<3xf16>
+  %fh = call @fused_f16(%xh) : (tensor<3xf16>) -> tensor<3xf32>
+  %ufh = tensor.cast %fh : tensor<3xf32> to tensor<*xf32>
+  // CHECK: data =
+  // CHECK-NEXT: [0, 2, 4]
+  call @printMemrefF32(%ufh) : (tensor<*xf32>) -> ()
+
+  %xb = arith.constant dense<[1.0, 128.0, 384.0]> : tensor<3xbf16>
+  %fb = call @fused_bf16(%xb) : (tensor<3xbf16>) -> tensor<3xf32>
+  %ufb = tensor.cast %fb : tensor<3xf32> to tensor<*xf32>
+  // CHECK: data =
+  // CHECK-NEXT: [0, 0, 512]
+  call @printMemrefF32(%ufb) : (tensor<*xf32>) -> ()
   return
 }
 

@@ -2,6 +2,9 @@
 
 #include "mpt/Dialect/MPT/IR/Roles.h"
 
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/CallInterfaces.h"
+
 using namespace mlir;
 
 namespace mpt {
@@ -96,6 +99,63 @@ bool hasTrainingRoles(FunctionOpInterface fn) {
     if (fn.getResultAttr(i, MPTDialect::kRoleAttrName))
       return true;
   return false;
+}
+
+/// Whether `user`, which refers to `fn`, still agrees with `fn`'s type: a
+/// call passes and receives its types; a `func.constant` has its type.
+static bool matchesType(Operation *user, FunctionOpInterface fn) {
+  if (auto call = dyn_cast<CallOpInterface>(user))
+    return TypeRange(call.getArgOperands()) ==
+               TypeRange(fn.getArgumentTypes()) &&
+           user->getResultTypes() == TypeRange(fn.getResultTypes());
+  if (user->getNumResults() == 1 &&
+      isa<FunctionType>(user->getResultTypes()[0]))
+    return user->getResultTypes()[0] == fn.getFunctionType();
+  return true;
+}
+
+/// The error for `user`, which refers to `fn` and which `change` breaks.
+static LogicalResult callerError(FunctionOpInterface fn, Operation *user,
+                                 StringRef change) {
+  std::string caller;
+  if (auto parent = user->getParentOfType<FunctionOpInterface>())
+    caller = ("@" + parent.getName()).str();
+  else
+    caller = ("'" + user->getName().getStringRef() + "'").str();
+  InFlightDiagnostic diag = fn->emitOpError()
+                            << "is called from " << caller << "; " << change
+                            << " changes what @" << fn.getName()
+                            << " takes or returns and does not update its "
+                               "callers: call a copy of the step there, or "
+                               "apply it to a step that nothing calls";
+  diag.attachNote(user->getLoc()) << "called here";
+  return diag;
+}
+
+/// Fails at the first user of `fn`'s symbol for which `isBroken` holds.
+static LogicalResult
+checkUsers(FunctionOpInterface fn, StringRef change,
+           llvm::function_ref<bool(Operation *)> isBroken) {
+  Operation *table = SymbolTable::getNearestSymbolTable(fn->getParentOp());
+  if (!table)
+    return success();
+  std::optional<SymbolTable::UseRange> uses =
+      SymbolTable::getSymbolUses(fn.getOperation(), table);
+  if (!uses)
+    return success();
+  for (const SymbolTable::SymbolUse &use : *uses)
+    if (isBroken(use.getUser()))
+      return callerError(fn, use.getUser(), change);
+  return success();
+}
+
+LogicalResult checkNoCallers(FunctionOpInterface fn, StringRef change) {
+  return checkUsers(fn, change, [](Operation *) { return true; });
+}
+
+LogicalResult checkCallersMatch(FunctionOpInterface fn, StringRef change) {
+  return checkUsers(fn, change,
+                    [&](Operation *user) { return !matchesType(user, fn); });
 }
 
 } // namespace mpt

@@ -62,6 +62,19 @@ mlir::DictionaryAttr getRoleAttrs(mlir::Builder &b, Role role,
 /// Whether any argument or result of `fn` carries an `mpt.role`.
 bool hasTrainingRoles(mlir::FunctionOpInterface fn);
 
+/// Fails when anything in the enclosing symbol table refers to `fn` (a call
+/// from another function, a `func.constant`), with an error on `fn` that
+/// names the first such caller and a note at the call. For passes that change
+/// what a step takes or returns and cannot update its callers: `change` says
+/// which pass or option changes the signature.
+mlir::LogicalResult checkNoCallers(mlir::FunctionOpInterface fn,
+                                   llvm::StringRef change);
+
+/// Fails, in the same way, when a call of `fn` no longer matches its type:
+/// for passes that change a signature only sometimes.
+mlir::LogicalResult checkCallersMatch(mlir::FunctionOpInterface fn,
+                                      llvm::StringRef change);
+
 } // namespace mpt
 
 #endif // MPT_DIALECT_MPT_IR_ROLES_H

@@ -1,0 +1,23 @@
+#!/bin/bash
+# Runs on the GPU machine: checks every case of ARTIFACTS (see run.sh) and
+# writes the logs to OUT (default: ARTIFACTS/results).
+set -uo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+art=$(cd "$1" && pwd)
+out=${2:-$art/results}
+mkdir -p "$out"
+export PYTHONPATH="$root/python" PYTHONUNBUFFERED=1
+export MPT_CUDA_RUNTIME="$art/libmpt_cuda_runtime.so"
+nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee "$out/gpu.txt"
+python3 "$root/bench/gpu/check.py" "$art" --repeat 100 \
+  --json "$out/gpu-check.jsonl" 2>&1 | tee "$out/check.log"
+status=${PIPESTATUS[0]}
+# One step under memcheck (slow: the smallest mixed-precision case).
+if command -v compute-sanitizer >/dev/null; then
+  compute-sanitizer --tool memcheck --error-exitcode 3 \
+    python3 "$root/bench/gpu/check.py" "$art" --only mlp-f16 \
+    >"$out/memcheck.log" 2>&1
+  echo "compute-sanitizer memcheck exit $? (0: clean)" | tee -a "$out/check.log"
+  tail -3 "$out/memcheck.log"
+fi
+exit $status

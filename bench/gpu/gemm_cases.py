@@ -1,0 +1,157 @@
+"""GEMM cases of bench/gpu/gemm.sh: MLIR for each, built by mpt-opt.
+
+`python3 gemm_cases.py build OUTDIR` (here, where mpt-opt and ptxas are)
+writes OUTDIR/<case>.cubin and OUTDIR/cases.json; gemm_run.py runs them.
+A case is one contraction on static memrefs through mpt-select-mma-strategy
+(or a pinned strategy), mpt-contraction-to-mma, gpu-kernel-outlining and
+upstream's gpu-lower-to-nvvm-pipeline with the bare-pointer kernel ABI:
+the kernel's arguments are then the pointers of A, B and C, in that order.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+
+# name, dtype, batch, M, N, K, A layout (mk|km), B layout (kn|nk), out
+# (f32|in), init (zero: C = A*B after a zero fill | acc: C += A*B), strategy
+# pinned as "tile_m,tile_n,tile_k,warps_m,warps_n,stages" or None.
+CASES = [
+    ("f16_8192", "f16", 0, 8192, 8192, 8192, "mk", "kn", "f32", "zero", None),
+    ("bf16_8192", "bf16", 0, 8192, 8192, 8192, "mk", "kn", "f32", "zero", None),
+    ("f16_4096", "f16", 0, 4096, 4096, 4096, "mk", "kn", "f32", "zero", None),
+    ("bf16_4096", "bf16", 0, 4096, 4096, 4096, "mk", "kn", "f32", "zero", None),
+    ("f16_ragged", "f16", 0, 1000, 1001, 999, "mk", "kn", "f32", "zero", None),
+    ("bf16_ragged", "bf16", 0, 1000, 1001, 999, "mk", "kn", "f32", "zero", None),
+    ("f16_ragged8", "f16", 0, 1000, 1000, 1000, "mk", "kn", "f32", "zero", None),
+    ("f16_m1", "f16", 0, 1, 4096, 4096, "mk", "kn", "f32", "zero", None),
+    ("bf16_k8", "bf16", 0, 256, 256, 8, "mk", "kn", "f32", "zero", None),
+    ("f16_AtB", "f16", 0, 4096, 4096, 4096, "km", "kn", "f32", "zero", None),
+    ("bf16_ABt", "bf16", 0, 4096, 4096, 4096, "mk", "nk", "f32", "zero", None),
+    ("bf16_AtBt", "bf16", 0, 2048, 1024, 512, "km", "nk", "f32", "zero", None),
+    ("f16_batch", "f16", 32, 1024, 1024, 1024, "mk", "kn", "f32", "zero", None),
+    ("bf16_batch_ABt", "bf16", 16, 512, 768, 64, "mk", "nk", "f32", "zero", None),
+    ("f16_out16_acc", "f16", 0, 2048, 2048, 2048, "mk", "kn", "in", "acc", None),
+    ("bf16_out16", "bf16", 0, 4096, 4096, 4096, "mk", "kn", "in", "zero", None),
+    ("f32_acc", "f16", 0, 1024, 512, 768, "mk", "kn", "f32", "acc", None),
+    # Strategy variants at 8192^3 (tuning).
+    ("f16_8192_t128x128s4", "f16", 0, 8192, 8192, 8192, "mk", "kn", "f32", "zero", "128,128,32,2,2,4"),
+    ("f16_8192_t128x256k64s3", "f16", 0, 8192, 8192, 8192, "mk", "kn", "f32", "zero", "128,256,64,2,4,3"),
+    ("f16_8192_t256x128s4", "f16", 0, 8192, 8192, 8192, "mk", "kn", "f32", "zero", "256,128,32,4,2,4"),
+    ("f16_8192_t128x256s3", "f16", 0, 8192, 8192, 8192, "mk", "kn", "f32", "zero", "128,256,32,2,4,3"),
+    ("bf16_8192_t128x256s5", "bf16", 0, 8192, 8192, 8192, "mk", "kn", "f32", "zero", "128,256,32,2,4,5"),
+    ("bf16_8192_t128x256k64s4", "bf16", 0, 8192, 8192, 8192, "mk", "kn", "f32", "zero", "128,256,64,2,4,4"),
+]
+
+
+def memref(shape, ty):
+    return "memref<%sx%s>" % ("x".join(str(d) for d in shape), ty)
+
+
+def case_mlir(case):
+    name, dt, batch, m, n, k, la, lb, out, init, pin = case
+    oty = "f32" if out == "f32" else dt
+    lead = [batch] if batch else []
+    a = lead + ([m, k] if la == "mk" else [k, m])
+    b = lead + ([k, n] if lb == "kn" else [n, k])
+    c = lead + [m, n]
+    bd = "d0, " if batch else ""
+    off = 1 if batch else 0
+    dm, dn, dk = ("d%d" % (off + i) for i in range(3))
+    dims = bd + ", ".join([dm, dn, dk])
+    amap = "%s%s" % (bd, "%s, %s" % ((dm, dk) if la == "mk" else (dk, dm)))
+    bmap = "%s%s" % (bd, "%s, %s" % ((dk, dn) if lb == "kn" else (dn, dk)))
+    cmap = "%s%s, %s" % (bd, dm, dn)
+    ta, tb, tc = memref(a, dt), memref(b, dt), memref(c, oty)
+    attr = ""
+    if pin:
+        tm, tn, tk, wm, wn, st = pin.split(",")
+        attr = (" {mma_strategy = {tile = array<i64: %s, %s, %s>, "
+                "warps = array<i64: %s, %s>, stages = %s : i64, "
+                "group_m = 8 : i64, copy = array<i64: 8, 8>}}"
+                % (tm, tn, tk, wm, wn, st))
+    op = "linalg.batch_matmul" if batch else "linalg.matmul"
+    lines = ["func.func @%s(%%a: %s, %%b: %s, %%c: %s) {" % (name, ta, tb, tc)]
+    if init == "zero":
+        lines.append("  %%z = arith.constant 0.0 : %s" % oty)
+        lines.append("  linalg.fill ins(%%z : %s) outs(%%c : %s)" % (oty, tc))
+    lines.append(
+        "  %s indexing_maps = [affine_map<(%s) -> (%s)>, "
+        "affine_map<(%s) -> (%s)>, affine_map<(%s) -> (%s)>]%s"
+        " ins(%%a, %%b : %s, %s) outs(%%c : %s)"
+        % (op, dims, amap, dims, bmap, dims, cmap, attr, ta, tb, tc))
+    lines += ["  return", "}"]
+    return "\n".join(lines) + "\n"
+
+
+def unescape(raw):
+    out = re.sub(r'\\([0-9A-Fa-f]{2})', lambda h: chr(int(h.group(1), 16)),
+                 raw)
+    return out.replace('\\"', '"').replace('\\\\', '\\')
+
+
+def build(outdir, tools, ptxas, only=None):
+    os.makedirs(outdir, exist_ok=True)
+    mpt_opt = os.path.join(tools, "mpt-opt")
+    meta = []
+    for case in CASES:
+        name = case[0]
+        if only and name not in only:
+            continue
+        src = case_mlir(case)
+        with open(os.path.join(outdir, name + ".mlir"), "w") as f:
+            f.write(src)
+        gpu = subprocess.run(
+            [mpt_opt, "-", "--mpt-select-mma-strategy",
+             "--mpt-contraction-to-mma", "--gpu-kernel-outlining"],
+            input=src, capture_output=True, text=True, check=True).stdout
+        launch = re.search(
+            r"gpu.launch_func\s+@(\w+)::@(\w+) blocks in \(([^)]*)\) "
+            r"threads in \(([^)]*)\)\s+dynamic_shared_memory_size (\S+) "
+            r"args\(([^)]*)\)", gpu)
+        args = [x.split(":")[0].strip() for x in launch.group(6).split(",")]
+        if args != ["%arg0", "%arg1", "%arg2"]:
+            sys.exit("%s: kernel arguments are %s, not A, B, C" % (name, args))
+        strat = re.search(r"mma_strategy = (\{[^}]*\})", subprocess.run(
+            [mpt_opt, "-", "--mpt-select-mma-strategy"], input=src,
+            capture_output=True, text=True, check=True).stdout).group(1)
+        lowered = subprocess.run(
+            [mpt_opt, "-", "--gpu-lower-to-nvvm-pipeline=cubin-chip=sm_90a "
+             "cubin-features=+ptx80 cubin-format=isa "
+             "kernel-bare-ptr-calling-convention=true"],
+            input=gpu, capture_output=True, text=True, check=True).stdout
+        ptx = unescape(re.search(r'assembly = "((?:[^"\\]|\\.)*)"',
+                                 lowered).group(1))
+        ptx_path = os.path.join(outdir, name + ".ptx")
+        with open(ptx_path, "w") as f:
+            f.write(ptx)
+        res = subprocess.run(
+            [ptxas, "-arch=sm_90a", "-v", ptx_path, "-o",
+             os.path.join(outdir, name + ".cubin")],
+            capture_output=True, text=True, check=True)
+        usage = " ".join(l.split("ptxas info    : ")[-1]
+                         for l in res.stderr.splitlines()
+                         if "registers" in l or "spill" in l)
+        # Grid and block from the host code: x = tiles, z = batch.
+        _, dt, batch, m, n, k, la, lb, out, init, _ = case
+        tile = [int(x) for x in re.search(r"tile = array<i64: ([^>]*)>",
+                                          strat).group(1).split(",")]
+        warps = [int(x) for x in re.search(r"warps = array<i64: ([^>]*)>",
+                                           strat).group(1).split(",")]
+        smem = int(re.search(r"c(\d+)_i32", launch.group(5)).group(1))
+        grid = [-(-m // tile[0]) * -(-n // tile[1]), 1, max(batch, 1)]
+        meta.append(dict(case=name, dtype=dt, batch=batch, m=m, n=n, k=k,
+                         a=la, b=lb, out=out, init=init,
+                         kernel=launch.group(2), grid=grid,
+                         block=[warps[0] * warps[1] * 32, 1, 1], smem=smem,
+                         strategy=strat, ptxas=usage))
+        print("%-24s %s | %s" % (name, strat, usage), flush=True)
+    with open(os.path.join(outdir, "cases.json"), "w") as f:
+        json.dump(meta, f, indent=1)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 3 or sys.argv[1] != "build":
+        sys.exit("usage: gemm_cases.py build OUTDIR [CASE...]")
+    build(sys.argv[2], os.environ.get("MPT_TOOLS_DIR", "build/bin"),
+          os.environ.get("PTXAS", "ptxas"), sys.argv[3:])

@@ -1,0 +1,74 @@
+//===- MMAStrategy.h - Which contractions go to mma.sync, and how -*- C++ -*-=//
+//
+// Shared by the strategy pass (decide, record) and the rewrite (apply): the
+// analysis of a contraction on memrefs, and the `mma_strategy` attribute.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MPT_CONVERSION_CONTRACTIONTOMMA_MMASTRATEGY_H
+#define MPT_CONVERSION_CONTRACTIONTOMMA_MMASTRATEGY_H
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/BuiltinAttributes.h"
+
+#include <string>
+
+namespace mpt {
+
+/// Name of the strategy attribute on a contraction.
+inline constexpr llvm::StringLiteral kMMAStrategyAttrName = "mma_strategy";
+
+/// A contraction C[b, m, n] (+)= A * B that the mma.sync kernel computes.
+struct MMAContraction {
+  mlir::Value a, b, c;
+  /// One batch loop, the outermost dimension of all three operands.
+  bool batched = false;
+  /// A is stored [M][K] (else [K][M]); B is stored [N][K] (else [K][N]).
+  bool aKContiguous = true;
+  bool bKContiguous = false;
+  /// f16 or bf16.
+  mlir::Type inputType;
+  /// f32, f16 or bf16.
+  mlir::Type outputType;
+};
+
+/// Matches a linalg op with buffer semantics whose loops are (batch?, m, n, k)
+/// and whose body multiplies and adds, with 16-bit inputs. On failure,
+/// `reason` says why.
+mlir::FailureOr<MMAContraction> matchMMAContraction(mlir::linalg::LinalgOp op,
+                                                    std::string &reason);
+
+/// What the kernel does; see mpt-select-mma-strategy.
+struct MMAStrategy {
+  int64_t tileM = 128, tileN = 128, tileK = 32;
+  int64_t warpsM = 2, warpsN = 2;
+  int64_t stages = 3;
+  int64_t groupM = 8;
+  /// Elements per asynchronous copy for A and B (8, 4, 2) or 1 (synchronous).
+  int64_t copyA = 8, copyB = 8;
+
+  int64_t numThreads() const { return warpsM * warpsN * 32; }
+  int64_t sharedMemoryBytes() const {
+    return stages * (tileM + tileN) * tileK * 2;
+  }
+};
+
+mlir::DictionaryAttr toAttr(mlir::MLIRContext *ctx, const MMAStrategy &s);
+
+/// Reads the attribute of `op`; emits an error on `op` if it is malformed.
+mlir::FailureOr<MMAStrategy> readStrategy(mlir::Operation *op);
+
+/// Checks a strategy against the contraction and the shared-memory limit;
+/// emits an error on `op` naming what is wrong.
+mlir::LogicalResult verifyStrategy(mlir::Operation *op, const MMAStrategy &s,
+                                   const MMAContraction &c,
+                                   int64_t sharedMemoryLimit);
+
+/// The widest access (8, 4, 2 elements, else 1) along the unit-stride
+/// innermost dimension of `type` that its static strides and offset keep
+/// aligned to its own size (the base pointer is assumed 16-byte aligned).
+int64_t maxCopyWidth(mlir::MemRefType type);
+
+} // namespace mpt
+
+#endif // MPT_CONVERSION_CONTRACTIONTOMMA_MMASTRATEGY_H

@@ -1,0 +1,101 @@
+//===- Passes.td - Contractions on tensor cores (mma.sync) -*- tablegen -*-===//
+
+#ifndef MPT_CONVERSION_CONTRACTIONTOMMA_PASSES_TD
+#define MPT_CONVERSION_CONTRACTIONTOMMA_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def SelectMMAStrategy : Pass<"mpt-select-mma-strategy"> {
+  let summary = "Choose the tensor-core tiling of each 16-bit contraction";
+  let description = [{
+    The decision half of the tensor-core lowering: for every contraction on
+    memrefs that `mpt-contraction-to-mma` can map (f16 or bf16 inputs, f32,
+    f16 or bf16 output; `linalg.matmul`, `linalg.batch_matmul`, the
+    `indexing_maps` forms with transposed operands, contraction-shaped
+    `linalg.generic`), records the tile sizes, the warp grid, the number of
+    pipeline stages, the block rasterisation and the width of each
+    operand's asynchronous copies as the attribute `mma_strategy`.
+    An op that already carries the attribute keeps it, so that a user or a
+    test can pin a strategy. FP32 contractions are left to the generic path.
+
+    The tile is the largest of 128x256, 128x128, 64x128, 64x64 (M x N) that
+    still gives at least `num-sms` blocks, with a K tile of 32 and as many
+    stages (at most 4) as fit in `shared-memory-limit`. The copy width is
+    the largest of 8, 4, 2 elements (16, 8, 4 bytes) that the operand's
+    static strides and offset keep aligned, else 1 (synchronous loads).
+
+    ```mlir
+    linalg.matmul ins(%a, %b : memref<8192x8192xf16>, memref<8192x8192xf16>)
+                  outs(%c : memref<8192x8192xf32>)
+    // becomes
+    linalg.matmul {mma_strategy = {copy = array<i64: 8, 8>, group_m = 8 : i64,
+                   stages = 4 : i64, tile = array<i64: 128, 256, 32>,
+                   warps = array<i64: 2, 4>}} ins(...) outs(...)
+    ```
+  }];
+  let options = [
+    Option<"numSMs", "num-sms", "int64_t", /*default=*/"132",
+           "Multiprocessors of the target (132 on the H100 SXM)">,
+    Option<"sharedMemoryLimit", "shared-memory-limit", "int64_t",
+           /*default=*/"232448",
+           "Dynamic shared memory one block may use, in bytes (227 KiB on "
+           "sm_90, 163 KiB on sm_80)">
+  ];
+  let statistics = [
+    Statistic<"numSelected", "num-selected",
+              "Contractions given a tensor-core strategy">
+  ];
+}
+
+def ContractionToMMA : Pass<"mpt-contraction-to-mma"> {
+  let summary = "Rewrite 16-bit contractions on memrefs into mma.sync kernels";
+  let description = [{
+    The mechanism half: every linalg op carrying `mma_strategy` (see
+    `mpt-select-mma-strategy`) becomes a `gpu.launch` (not outlined) of a
+    tiled tensor-core kernel, following the recorded strategy exactly:
+
+    * grid x: the M x N tiles, rasterised in groups of `group_m` tile rows
+      for L2 reuse; grid z: the batch; one block of `warps[0] * warps[1]`
+      warps;
+    * a `stages`-deep ring of shared-memory tiles filled by
+      `nvgpu.device_async_copy` (cp.async, 16/8/4 bytes, zero-filled past
+      the edges of M, N and K through the source size) with one commit
+      group per K tile; the 16-byte chunks of each tile row are XOR-swizzled
+      so that `ldmatrix` and the copies are free of bank conflicts;
+    * `nvgpu.ldmatrix` (`.trans` for an M-contiguous A or an N-contiguous
+      B, so A^T·B and A·B^T need no transpose kernel) and `nvvm.mma.sync`
+      m16n8k16 row.col with f32 accumulators, for f16 and bf16 (NVVM is
+      emitted directly: upstream's nvgpu lowering rejects bf16);
+    * an epilogue that adds the old output unless a zero `linalg.fill` of
+      the same buffer right before the op can be dropped, rounds to the
+      output type, and stores with vector stores in full tiles and masked
+      stores at the edges.
+
+    The kernel needs `shared memory = stages * (tile_m + tile_n) * tile_k *
+    2` bytes of dynamic shared memory; the launcher must raise the
+    function's limit above 48 KiB.
+  }];
+  let options = [
+    Option<"sharedMemoryLimit", "shared-memory-limit", "int64_t",
+           /*default=*/"232448",
+           "Dynamic shared memory one block may use, in bytes">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::LLVM::LLVMDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::NVVM::NVVMDialect",
+    "::mlir::nvgpu::NVGPUDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+  let statistics = [
+    Statistic<"numRewritten", "num-rewritten",
+              "Contractions rewritten into mma.sync kernels">,
+    Statistic<"numFillsDropped", "num-fills-dropped",
+              "Zero fills of an output folded into a kernel">
+  ];
+}
+
+#endif // MPT_CONVERSION_CONTRACTIONTOMMA_PASSES_TD

@@ -1,0 +1,195 @@
+//===- Passes.td - A training step onto the GPU -------------*- tablegen -*-===//
+
+#ifndef MPT_CONVERSION_STEPTOGPU_PASSES_TD
+#define MPT_CONVERSION_STEPTOGPU_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def SpeculateDeviceBranches : Pass<"mpt-speculate-device-branches"> {
+  let summary = "Turn scf.if on a device value into both branches and a select";
+  let description = [{
+    On the GPU a condition read from a tensor (`tensor.extract` of the
+    `found_inf` flag, say) lives in device memory; branching on it in host
+    code would need a device-to-host copy and a synchronisation in the middle
+    of the step. This pass evaluates both branches of such an `scf.if` (their
+    ops must be free of side effects: tensor ops are) and selects each result
+    elementwise, like fused optimizers that skip an update on Inf/NaN. Scalar
+    results become `arith.select`s; tensor results become a `linalg.generic`
+    that reads the condition as a 0-d tensor. An `scf.if` on a host value
+    (a function argument, a shape) is left alone.
+
+    ```mlir
+    // before
+    %c = tensor.extract %found_inf[] : tensor<i1>
+    %r = scf.if %c -> tensor<4xf32> { scf.yield %w } else { ...; scf.yield %new }
+    // after
+    ...
+    %r = linalg.generic {indexing_maps = [affine_map<(d0) -> ()>, #id, #id, #id], ...}
+           ins(%found_inf, %w, %new : tensor<i1>, tensor<4xf32>, tensor<4xf32>) ... {
+      ^bb0(%c: i1, %a: f32, %b: f32, %out: f32):
+        %s = arith.select %c, %a, %b : f32
+        linalg.yield %s : f32
+    }
+    ```
+
+    A branch with side effects is an error that names the op.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+  let statistics = [
+    Statistic<"numSpeculated", "num-speculated",
+              "Number of scf.if ops turned into selects">
+  ];
+}
+
+def DeviceScalars : Pass<"mpt-device-scalars"> {
+  let summary = "Move scalar computations on tensor elements into linalg ops";
+  let description = [{
+    A scalar read from a tensor (`tensor.extract`) and the arith/math ops on
+    it are host code after bufferization, reading device memory. This pass
+    moves each such computation into the op that consumes it, so that it runs
+    in a kernel:
+
+    * a use inside a `linalg` op's region (a captured scalar) gets the whole
+      chain cloned at the top of that region (the `tensor.extract` reads the
+      captured tensor from the kernel);
+    * `tensor.from_elements` (of device or host scalars) becomes a
+      `linalg.generic` that yields element *i* of the list at linear index
+      *i*, the chains cloned into its body;
+    * a scalar `ins` operand of a linalg op (`linalg.fill` of a device
+      value) is generalized the same way.
+
+    Any other use of a device scalar (a host loop bound, a branch condition,
+    a returned scalar, a data-dependent shape) is an error that names the op.
+
+    ```mlir
+    // before
+    %s = tensor.extract %scale[] : tensor<f32>
+    %inv = arith.divf %one, %s : f32
+    %g = linalg.generic ... { ^bb0(%x: f32, %o: f32):
+      %y = arith.mulf %x, %inv : f32 ... }
+    // after
+    %g = linalg.generic ... { ^bb0(%x: f32, %o: f32):
+      %s = tensor.extract %scale[] : tensor<f32>
+      %inv = arith.divf %one, %s : f32
+      %y = arith.mulf %x, %inv : f32 ... }
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+  let statistics = [
+    Statistic<"numSinks", "num-sinks",
+              "Number of ops given their device scalars">
+  ];
+}
+
+def DeviceBuffers : Pass<"mpt-device-buffers", "::mlir::func::FuncOp"> {
+  let summary = "Allocate a bufferized step's buffers on the device and free them";
+  let description = [{
+    Runs after one-shot bufferization on a function whose body is one block
+    (no host control flow). Every `memref.alloc`/`memref.alloca` becomes a
+    `gpu.alloc`; every allocation that does not flow (through views) into
+    `func.return` gets a `gpu.dealloc` just before the return; results are
+    owned by the caller. `memref.copy` becomes `linalg.copy` (a kernel, later)
+    and constant tensors (`memref.get_global`) stay globals that kernels read
+    (`mpt-linalg-to-gpu-launch` sinks them into the kernel).
+
+    ```mlir
+    // before
+    %a = memref.alloc(%n) : memref<?x4xf32>
+    ...
+    return %r : memref<f32>
+    // after
+    %a = gpu.alloc (%n) : memref<?x4xf32>
+    ...
+    gpu.dealloc %a : memref<?x4xf32>
+    return %r : memref<f32>
+    ```
+
+    An allocation in a nested region, or an existing `memref.dealloc`, is an
+    error (run it without upstream deallocation passes).
+  }];
+  let dependentDialects = [
+    "::mlir::gpu::GPUDialect",
+    "::mlir::linalg::LinalgDialect"
+  ];
+  let statistics = [
+    Statistic<"numAllocs", "num-allocs", "Number of device allocations">,
+    Statistic<"numFreed", "num-freed",
+              "Number of allocations freed at the end of the step">
+  ];
+}
+
+def LinalgToGPULaunch : Pass<"mpt-linalg-to-gpu-launch", "::mlir::func::FuncOp"> {
+  let summary = "Run each linalg op on memrefs as one gpu.launch";
+  let description = [{
+    Each linalg op on buffers outside a `gpu.launch` becomes a launch with a
+    one-dimensional grid over its parallel iteration space (linearized, the
+    innermost dimension fastest, so that neighbouring threads touch
+    neighbouring elements) and `block-size` threads per block. The thread
+    with linear id `i < P` computes one point of the parallel space and loops
+    over the reduction dimensions sequentially (the op's scalar
+    implementation), so a reduction over a large dimension is correct but
+    runs in one thread per output element. An op with no parallel
+    dimension runs in one thread, except a full reduction whose outputs
+    each combine with one commutative op that has a neutral element (a sum,
+    a max, an or: the loss, the Inf/NaN check and sum of squares of a
+    gradient): with `block-reductions` it runs in one block of 1024
+    threads, each folding a strided part of the elements with the op's own
+    body, then a tree in shared memory (pairwise, so the summation order
+    differs from a sequential loop's). Constant globals read by the op are
+    sunk into the kernel.
+
+    ```mlir
+    // before
+    linalg.generic {iterator_types = ["parallel"]} ins(%a : memref<?xf32>) outs(%b : memref<?xf32>) ...
+    // after
+    %n = memref.dim %a, %c0 : memref<?xf32>
+    %g = arith.ceildivui %n, %c256 ...
+    gpu.launch blocks(%bx, %by, %bz) in (%gx = %g, ...) threads(%tx, %ty, %tz) in (%bx2 = %c256, ...) {
+      %i = ... %bx * 256 + %tx
+      scf.if %i < %n { ... memref.load, arith, memref.store ... }
+      gpu.terminator
+    }
+    ```
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
+           "Threads per block">,
+    Option<"blockReductions", "block-reductions", "bool", /*default=*/"true",
+           "Run a full reduction (no parallel dimension, 0-d outputs, "
+           "commutative combiners with a neutral element) in one block of "
+           "1024 threads with a shared-memory tree instead of one thread">
+  ];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect"
+  ];
+  let statistics = [
+    Statistic<"numLaunches", "num-launches", "Number of gpu.launch ops made">
+  ];
+}
+
+def VerifyDeviceStep : Pass<"mpt-verify-device-step", "::mlir::ModuleOp"> {
+  let summary = "Check that a step's host code only allocates, launches and returns";
+  let description = [{
+    Runs at the end of the host-side part of `mpt-lower-to-nvvm`, before
+    kernel outlining. Host code (everything outside `gpu.launch` and
+    `gpu.module`) may allocate and free device buffers, build views of them,
+    compute shapes and launch; an op that reads or writes buffer contents,
+    a linalg/vector/tensor op or a loop left on the host is an error naming
+    the op, since it would run on the host (on device memory). Nothing is
+    rewritten.
+  }];
+}
+
+#endif // MPT_CONVERSION_STEPTOGPU_PASSES_TD

@@ -1,0 +1,62 @@
+//===- LowerToNVVM.h - The GPU pipeline mpt-lower-to-nvvm -------*- C++ -*-===//
+
+#ifndef MPT_PIPELINES_LOWERTONVVM_H
+#define MPT_PIPELINES_LOWERTONVVM_H
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+
+namespace mpt {
+
+/// Options of `mpt-lower-to-nvvm`.
+struct LowerToNVVMOptions
+    : public mlir::PassPipelineOptions<LowerToNVVMOptions> {
+  Option<std::string> chip{*this, "chip",
+                           llvm::cl::desc("GPU architecture of the kernels"),
+                           llvm::cl::init("sm_90a")};
+  Option<std::string> features{*this, "features",
+                               llvm::cl::desc("PTX features (e.g. +ptx80)"),
+                               llvm::cl::init("+ptx80")};
+  Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("What gpu.binary holds: isa (PTX, JIT-compiled when "
+                     "loaded), bin (cubin) or fatbin"),
+      llvm::cl::init("bin")};
+  Option<unsigned> optLevel{*this, "opt-level",
+                            llvm::cl::desc("Kernel optimization level (0-3)"),
+                            llvm::cl::init(3)};
+  Option<std::string> toolkit{
+      *this, "toolkit",
+      llvm::cl::desc("CUDA toolkit (ptxas, libdevice); default: $CUDA_ROOT, "
+                     "$CUDA_HOME, $CUDA_PATH, else the one mpt was "
+                     "configured with"),
+      llvm::cl::init("")};
+  Option<bool> useMMA{
+      *this, "use-mma",
+      llvm::cl::desc("Run f16/bf16 contractions on tensor cores (mma.sync, "
+                     "mpt-contraction-to-mma); the others, and all of them "
+                     "when false, lower like any linalg op"),
+      llvm::cl::init(true)};
+  Option<int64_t> blockSize{
+      *this, "block-size",
+      llvm::cl::desc("Threads per block of the generic kernels"),
+      llvm::cl::init(256)};
+  Option<bool> cInterface{
+      *this, "c-interface",
+      llvm::cl::desc("Give every public function a C entry point "
+                     "(_mlir_ciface_<name>) for ahead-of-time callers"),
+      llvm::cl::init(true)};
+};
+
+/// Lowers a (mixed-precision) step on tensors to host LLVM dialect that
+/// allocates device buffers and launches kernels, plus a gpu.binary holding
+/// the kernels. Every op of the step runs in a kernel.
+void buildLowerToNVVMPipeline(mlir::OpPassManager &pm,
+                              const LowerToNVVMOptions &options);
+
+/// Registers `mpt-lower-to-nvvm` with the global pass registry.
+void registerLowerToNVVMPipeline();
+
+} // namespace mpt
+
+#endif // MPT_PIPELINES_LOWERTONVVM_H

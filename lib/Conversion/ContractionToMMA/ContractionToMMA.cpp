@@ -1,0 +1,562 @@
+//===- ContractionToMMA.cpp - 16-bit contractions to mma.sync kernels -----===//
+//
+// Applies the recorded `mma_strategy` of a contraction on memrefs: emits
+// a gpu.launch whose body is a multistage cp.async / ldmatrix / mma.sync
+// kernel. The body is emitted fully unrolled inside one K-loop iteration, so
+// that fragments and accumulators stay in registers.
+//
+//===----------------------------------------------------------------------===//
+
+#include "mpt/Conversion/ContractionToMMA/MMAStrategy.h"
+#include "mpt/Conversion/ContractionToMMA/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/Matchers.h"
+
+namespace mpt {
+#define GEN_PASS_DEF_CONTRACTIONTOMMA
+#include "mpt/Conversion/ContractionToMMA/Passes.h.inc"
+} // namespace mpt
+
+using namespace mlir;
+
+namespace {
+/// Index arithmetic on an OpBuilder, folded where both sides are constants.
+struct IndexMath {
+  OpBuilder &b;
+  Location loc;
+
+  Value c(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value add(Value x, int64_t y) { return y == 0 ? x : add(x, c(y)); }
+  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
+  Value mul(Value x, int64_t y) {
+    return y == 1 ? x : arith::MulIOp::create(b, loc, x, c(y)).getResult();
+  }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
+  Value div(Value x, int64_t y) {
+    return y == 1 ? x : arith::DivUIOp::create(b, loc, x, c(y)).getResult();
+  }
+  Value div(Value x, Value y) { return arith::DivUIOp::create(b, loc, x, y); }
+  Value rem(Value x, int64_t y) {
+    return arith::RemUIOp::create(b, loc, x, c(y));
+  }
+  Value rem(Value x, Value y) { return arith::RemUIOp::create(b, loc, x, y); }
+  Value ceilDiv(Value x, int64_t y) { return div(add(x, y - 1), y); }
+  Value xori(Value x, Value y) { return arith::XOrIOp::create(b, loc, x, y); }
+  Value minui(Value x, Value y) { return arith::MinUIOp::create(b, loc, x, y); }
+  Value minsi(Value x, Value y) { return arith::MinSIOp::create(b, loc, x, y); }
+  Value maxsi(Value x, Value y) { return arith::MaxSIOp::create(b, loc, x, y); }
+  Value ult(Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, x, y);
+  }
+  Value ule(Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ule, x, y);
+  }
+  Value sgt(Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, x, y);
+  }
+  Value andi(Value x, Value y) { return arith::AndIOp::create(b, loc, x, y); }
+  Value select(Value cond, Value x, Value y) {
+    return arith::SelectOp::create(b, loc, cond, x, y);
+  }
+};
+
+/// One operand's tile in shared memory: `rows` x `cols` elements per stage,
+/// the 16-byte chunks of a row XOR-swizzled by the row.
+struct SharedTile {
+  Value buffer; // memref<stages x rows x cols x T, workgroup>
+  int64_t rows, cols;
+
+  /// The swizzled column of element `col` (chunk-aligned runs stay
+  /// contiguous). Eight rows that ldmatrix reads at one logical chunk land
+  /// in eight different 16-byte bank groups.
+  Value column(IndexMath &im, Value row, Value col) const {
+    int64_t chunks = cols / 8;
+    int64_t rowsPerLine = std::max<int64_t>(1, 8 / chunks);
+    int64_t period = std::min<int64_t>(chunks, 8);
+    Value phase = im.rem(im.div(row, rowsPerLine), period);
+    Value chunk = im.xori(im.div(col, 8), phase);
+    return im.add(im.mul(chunk, 8), im.rem(col, 8));
+  }
+};
+
+/// A 2-D view of an operand in global memory with its extents.
+struct GlobalMatrix {
+  Value view;
+  Value rows, cols;
+};
+
+class KernelEmitter {
+public:
+  /// `kernelName`: the GPU module and function the launch is outlined to.
+  KernelEmitter(OpBuilder &b, Location loc, const mpt::MMAContraction &c,
+                const mpt::MMAStrategy &s, bool accumulate,
+                std::optional<std::pair<std::string, std::string>> kernelName)
+      : b(b), loc(loc), im{b, loc}, c(c), s(s), accumulate(accumulate),
+        kernelName(std::move(kernelName)) {
+    warpTileM = s.tileM / s.warpsM;
+    warpTileN = s.tileN / s.warpsN;
+    fragsM = warpTileM / 16;
+    fragsN = warpTileN / 8;
+    isBF16 = c.inputType.isBF16();
+    // Columns 2j, 2j + 1 of a row are adjacent and the pair is aligned when
+    // the output's strides and offset are even (the base is assumed aligned).
+    pairedStores = mpt::maxCopyWidth(cast<MemRefType>(c.c.getType())) >= 2;
+  }
+
+  /// Emits the gpu.launch at the builder's position.
+  void emit();
+
+private:
+  GlobalMatrix view2D(Value memref, Value batch);
+  void loadTile(const GlobalMatrix &g, Value r0, Value c0, const SharedTile &t,
+                Value stage, int64_t width, SmallVector<Value> &tokens);
+  SmallVector<Value> operandRegisters(Value fragment, int64_t first,
+                                      int64_t count);
+  SmallVector<Value> loadA(Value stage, int64_t kk, int64_t mi);
+  SmallVector<Value> loadB(Value stage, int64_t kk, int64_t nj);
+  void issueLoads(Value kTile, Value stage, SmallVector<Value> &tokens);
+  Value commit(SmallVector<Value> &tokens);
+  SmallVector<Value> computeStage(Value stage, ArrayRef<Value> acc);
+  void storeResults(ArrayRef<Value> acc);
+  void storeFragmentRow(ArrayRef<Value> acc, int64_t mi, int64_t ni, int64_t h,
+                        bool masked);
+
+  OpBuilder &b;
+  Location loc;
+  IndexMath im;
+  const mpt::MMAContraction &c;
+  const mpt::MMAStrategy &s;
+  bool accumulate;
+  std::optional<std::pair<std::string, std::string>> kernelName;
+  bool isBF16;
+  bool pairedStores;
+  int64_t warpTileM, warpTileN, fragsM, fragsN;
+
+  // Values of the launch body.
+  Value tid, lane, warpM, warpN, m0, n0, numK;
+  GlobalMatrix ga, gb, gc;
+  Value dimM, dimN, dimK;
+  SharedTile sa, sb;
+  Value anyToken;
+};
+
+GlobalMatrix KernelEmitter::view2D(Value memref, Value batch) {
+  auto type = cast<MemRefType>(memref.getType());
+  Value view = memref;
+  if (c.batched) {
+    SmallVector<OpFoldResult> offsets = {batch, b.getIndexAttr(0),
+                                         b.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1)};
+    for (int64_t d = 1; d < 3; ++d)
+      sizes.push_back(memref::getMixedSize(b, loc, memref, d));
+    SmallVector<OpFoldResult> strides(3, b.getIndexAttr(1));
+    auto resultType = memref::SubViewOp::inferRankReducedResultType(
+        {type.getDimSize(1), type.getDimSize(2)}, type, offsets, sizes,
+        strides);
+    view = memref::SubViewOp::create(b, loc, cast<MemRefType>(resultType),
+                                     memref, offsets, sizes, strides);
+  }
+  return {view, memref::DimOp::create(b, loc, view, 0),
+          memref::DimOp::create(b, loc, view, 1)};
+}
+
+void KernelEmitter::loadTile(const GlobalMatrix &g, Value r0, Value c0,
+                             const SharedTile &t, Value stage, int64_t width,
+                             SmallVector<Value> &tokens) {
+  int64_t perRow = t.cols / width;
+  int64_t perThread = t.rows * perRow / s.numThreads();
+  Value zero = im.c(0);
+  for (int64_t i = 0; i < perThread; ++i) {
+    Value v = im.add(tid, i * s.numThreads());
+    Value r = im.div(v, perRow);
+    Value col = im.mul(im.rem(v, perRow), width);
+    Value gr = im.add(r0, r), gcol = im.add(c0, col);
+    Value dcol = t.column(im, r, col);
+    if (width == 1) {
+      // Synchronous, element by element: the strides allow no wider access.
+      Value ok = im.andi(im.ult(gr, g.rows), im.ult(gcol, g.cols));
+      auto ifOp = scf::IfOp::create(b, loc, c.inputType, ok, true);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(ifOp.thenBlock());
+      Value x = memref::LoadOp::create(b, loc, g.view, ValueRange{gr, gcol});
+      scf::YieldOp::create(b, loc, x);
+      b.setInsertionPointToStart(ifOp.elseBlock());
+      Value z = arith::ConstantOp::create(b, loc, b.getZeroAttr(c.inputType));
+      scf::YieldOp::create(b, loc, z);
+      b.setInsertionPointAfter(ifOp);
+      memref::StoreOp::create(b, loc, ifOp.getResult(0), t.buffer,
+                              ValueRange{stage, r, dcol});
+      continue;
+    }
+    // Elements in bounds (the rest is zero-filled); an empty copy reads from
+    // the matrix origin so that no address leaves the buffer.
+    Value inRow = im.maxsi(im.minsi(im.sub(g.cols, gcol), im.c(width)), zero);
+    Value n = im.select(im.ult(gr, g.rows), inRow, zero);
+    Value any = im.sgt(n, zero);
+    Value sr = im.select(any, gr, zero), sc = im.select(any, gcol, zero);
+    UnitAttr bypassL1 = width == 8 ? b.getUnitAttr() : UnitAttr();
+    tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
+        b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), t.buffer,
+        ValueRange{stage, r, dcol}, g.view, ValueRange{sr, sc},
+        b.getIndexAttr(width), n, bypassL1));
+  }
+}
+
+void KernelEmitter::issueLoads(Value kTile, Value stage,
+                               SmallVector<Value> &tokens) {
+  Value k0 = im.mul(kTile, s.tileK);
+  if (c.aKContiguous)
+    loadTile(ga, m0, k0, sa, stage, s.copyA, tokens);
+  else
+    loadTile(ga, k0, m0, sa, stage, s.copyA, tokens);
+  if (c.bKContiguous)
+    loadTile(gb, n0, k0, sb, stage, s.copyB, tokens);
+  else
+    loadTile(gb, k0, n0, sb, stage, s.copyB, tokens);
+}
+
+Value KernelEmitter::commit(SmallVector<Value> &tokens) {
+  if (tokens.empty())
+    return {};
+  Value group = nvgpu::DeviceAsyncCreateGroupOp::create(
+      b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), tokens);
+  tokens.clear();
+  return group;
+}
+
+/// The four (A) or two-per-n-tile (B) 32-bit registers of an ldmatrix.x4.
+SmallVector<Value>
+KernelEmitter::operandRegisters(Value fragment, int64_t first, int64_t count) {
+  SmallVector<Value> regs;
+  for (int64_t i = first; i < first + count; ++i) {
+    Value pair = vector::ExtractOp::create(b, loc, fragment, i);
+    if (!isBF16) {
+      regs.push_back(pair);
+      continue;
+    }
+    // nvvm.mma.sync takes bf16 pairs as i32.
+    auto i32x1 = VectorType::get({1}, b.getI32Type());
+    Value word = vector::BitCastOp::create(b, loc, i32x1, pair);
+    regs.push_back(vector::ExtractOp::create(b, loc, word, 0));
+  }
+  return regs;
+}
+
+SmallVector<Value> KernelEmitter::loadA(Value stage, int64_t kk, int64_t mi) {
+  // Matrices of the x4 load: (m 0-7, k 0-7), (m 8-15, k 0-7), (m 0-7, k 8-15),
+  // (m 8-15, k 8-15); lane l gives the address of row l % 8 of matrix l / 8.
+  Value q = im.div(lane, 8), r = im.rem(lane, 8);
+  Value mBase = im.add(im.mul(warpM, warpTileM), mi * 16);
+  Value row, col;
+  if (c.aKContiguous) {
+    row = im.add(im.add(mBase, r), im.mul(im.rem(q, 2), 8));
+    col = im.add(im.mul(im.div(q, 2), 8), kk * 16);
+  } else {
+    row = im.add(im.add(r, im.mul(im.div(q, 2), 8)), kk * 16);
+    col = im.add(mBase, im.mul(im.rem(q, 2), 8));
+  }
+  auto type = VectorType::get({4, 2}, c.inputType);
+  Value frag = nvgpu::LdMatrixOp::create(
+      b, loc, type, sa.buffer, ValueRange{stage, row, sa.column(im, row, col)},
+      b.getBoolAttr(!c.aKContiguous), b.getI32IntegerAttr(4));
+  return operandRegisters(frag, 0, 4);
+}
+
+SmallVector<Value> KernelEmitter::loadB(Value stage, int64_t kk, int64_t nj) {
+  // Matrices: (n 0-7, k 0-7), (n 0-7, k 8-15), (n 8-15, k 0-7),
+  // (n 8-15, k 8-15): registers b0, b1 of n-tile 2nj, then of 2nj + 1.
+  Value q = im.div(lane, 8), r = im.rem(lane, 8);
+  Value nBase = im.add(im.mul(warpN, warpTileN), nj * 16);
+  Value row, col;
+  if (c.bKContiguous) {
+    row = im.add(im.add(nBase, r), im.mul(im.div(q, 2), 8));
+    col = im.add(im.mul(im.rem(q, 2), 8), kk * 16);
+  } else {
+    row = im.add(im.add(r, im.mul(im.rem(q, 2), 8)), kk * 16);
+    col = im.add(nBase, im.mul(im.div(q, 2), 8));
+  }
+  auto type = VectorType::get({4, 2}, c.inputType);
+  Value frag = nvgpu::LdMatrixOp::create(
+      b, loc, type, sb.buffer, ValueRange{stage, row, sb.column(im, row, col)},
+      b.getBoolAttr(!c.bKContiguous), b.getI32IntegerAttr(4));
+  return operandRegisters(frag, 0, 4);
+}
+
+SmallVector<Value> KernelEmitter::computeStage(Value stage,
+                                               ArrayRef<Value> acc) {
+  SmallVector<Value> next(acc);
+  Type f32 = b.getF32Type();
+  auto resultType =
+      LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
+  NVVM::MMATypes ptxType = isBF16 ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16;
+  for (int64_t kk = 0; kk < s.tileK / 16; ++kk) {
+    SmallVector<SmallVector<Value>> fa, fb;
+    for (int64_t mi = 0; mi < fragsM; ++mi)
+      fa.push_back(loadA(stage, kk, mi));
+    for (int64_t nj = 0; nj < fragsN / 2; ++nj) {
+      SmallVector<Value> regs = loadB(stage, kk, nj);
+      fb.push_back({regs[0], regs[1]});
+      fb.push_back({regs[2], regs[3]});
+    }
+    for (int64_t mi = 0; mi < fragsM; ++mi) {
+      for (int64_t ni = 0; ni < fragsN; ++ni) {
+        int64_t base = (mi * fragsN + ni) * 4;
+        ArrayRef<Value> cIn = ArrayRef<Value>(next).slice(base, 4);
+        Value d = NVVM::MmaOp::create(
+            b, loc, resultType, fa[mi], fb[ni], cIn, {16, 8, 16}, std::nullopt,
+            std::nullopt, std::array<NVVM::MMATypes, 2>{ptxType, ptxType},
+            std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                           NVVM::MMALayout::col});
+        for (int64_t i = 0; i < 4; ++i)
+          next[base + i] = LLVM::ExtractValueOp::create(b, loc, d, i);
+      }
+    }
+  }
+  return next;
+}
+
+/// Stores accumulator registers c(2h), c(2h+1) of fragment (mi, ni): row
+/// lane / 4 (+ 8 for h = 1), columns 2 * (lane % 4) and the next.
+void KernelEmitter::storeFragmentRow(ArrayRef<Value> acc, int64_t mi,
+                                     int64_t ni, int64_t h, bool masked) {
+  Value row = im.add(im.add(m0, im.mul(warpM, warpTileM)),
+                     im.add(im.div(lane, 4), mi * 16 + h * 8));
+  Value col = im.add(im.add(n0, im.mul(warpN, warpTileN)),
+                     im.add(im.mul(im.rem(lane, 4), 2), ni * 8));
+  Type outType = c.outputType;
+  auto finish = [&](Value v, Value r, Value cc) -> Value {
+    if (accumulate) {
+      Value old = memref::LoadOp::create(b, loc, gc.view, ValueRange{r, cc});
+      if (!outType.isF32())
+        old = arith::ExtFOp::create(b, loc, b.getF32Type(), old);
+      v = arith::AddFOp::create(b, loc, v, old);
+    }
+    if (!outType.isF32())
+      v = arith::TruncFOp::create(b, loc, outType, v);
+    return v;
+  };
+  int64_t base = (mi * fragsN + ni) * 4 + 2 * h;
+  if (!masked && pairedStores) {
+    // Both columns in one aligned 2-element store.
+    Value next = im.add(col, 1);
+    Value pair = vector::FromElementsOp::create(
+        b, loc, VectorType::get({2}, outType),
+        ValueRange{finish(acc[base], row, col),
+                   finish(acc[base + 1], row, next)});
+    int64_t bytes = 2 * outType.getIntOrFloatBitWidth() / 8;
+    vector::StoreOp::create(b, loc, pair, gc.view, ValueRange{row, col},
+                            /*nontemporal=*/false, llvm::Align(bytes));
+    return;
+  }
+  for (int64_t j = 0; j < 2; ++j) {
+    Value cc = im.add(col, j);
+    Value v = acc[base + j];
+    if (!masked) {
+      memref::StoreOp::create(b, loc, finish(v, row, cc), gc.view,
+                              ValueRange{row, cc});
+      continue;
+    }
+    Value ok = im.andi(im.ult(row, gc.rows), im.ult(cc, gc.cols));
+    auto ifOp = scf::IfOp::create(b, loc, ok, false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifOp.thenBlock());
+    memref::StoreOp::create(b, loc, finish(v, row, cc), gc.view,
+                            ValueRange{row, cc});
+  }
+}
+
+void KernelEmitter::storeResults(ArrayRef<Value> acc) {
+  // Full tiles store without masks; edge tiles check every element.
+  Value full = im.andi(im.ule(im.add(m0, s.tileM), dimM),
+                       im.ule(im.add(n0, s.tileN), dimN));
+  auto ifOp = scf::IfOp::create(b, loc, full, true);
+  OpBuilder::InsertionGuard guard(b);
+  for (bool masked : {false, true}) {
+    b.setInsertionPointToStart(masked ? ifOp.elseBlock() : ifOp.thenBlock());
+    for (int64_t mi = 0; mi < fragsM; ++mi)
+      for (int64_t ni = 0; ni < fragsN; ++ni)
+        for (int64_t h = 0; h < 2; ++h)
+          storeFragmentRow(acc, mi, ni, h, masked);
+  }
+}
+
+void KernelEmitter::emit() {
+  MLIRContext *ctx = b.getContext();
+  // Launch configuration, computed on the host.
+  Value hostA = c.a, hostB = c.b, hostC = c.c;
+  int64_t lead = c.batched ? 1 : 0;
+  Value hostM = memref::DimOp::create(b, loc, hostC, lead);
+  Value hostN = memref::DimOp::create(b, loc, hostC, lead + 1);
+  Value tiles = im.mul(im.ceilDiv(hostM, s.tileM), im.ceilDiv(hostN, s.tileN));
+  Value batches =
+      c.batched ? memref::DimOp::create(b, loc, hostC, 0).getResult() : im.c(1);
+  Value one = im.c(1);
+  Value smem = arith::ConstantIntOp::create(b, loc, b.getI32Type(),
+                                            s.sharedMemoryBytes());
+  // Named like the generic kernels and in the same GPU module, so that a
+  // step loads one binary and a profile names the op.
+  auto launch = gpu::LaunchOp::create(
+      b, loc, tiles, one, batches, im.c(s.numThreads()), one, one, smem,
+      /*asyncTokenType=*/nullptr, /*asyncDependencies=*/{},
+      /*workgroupAttributions=*/{}, /*privateAttributions=*/{},
+      /*clusterSizeX=*/nullptr, /*clusterSizeY=*/nullptr,
+      /*clusterSizeZ=*/nullptr,
+      kernelName ? SymbolRefAttr::get(ctx, kernelName->first) : nullptr,
+      kernelName ? SymbolRefAttr::get(ctx, kernelName->second) : nullptr);
+  Block &body = launch.getBody().front();
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&body);
+
+  // Operand views first, in the order A, B, C: kernel outlining then passes
+  // them as the kernel's arguments in this order.
+  Value batch = launch.getBlockIds().z;
+  ga = view2D(hostA, batch);
+  gb = view2D(hostB, batch);
+  gc = view2D(hostC, batch);
+  dimM = gc.rows;
+  dimN = gc.cols;
+  dimK = c.aKContiguous ? ga.cols : ga.rows;
+
+  tid = launch.getThreadIds().x;
+  lane = im.rem(tid, 32);
+  Value warp = im.div(tid, 32);
+  warpM = im.div(warp, s.warpsN);
+  warpN = im.rem(warp, s.warpsN);
+
+  // Grouped rasterisation: consecutive blocks walk `group_m` tile rows down
+  // a column of tiles, so that they share B tiles (and A tiles) in L2.
+  Value pid = launch.getBlockIds().x;
+  Value tilesM = im.ceilDiv(dimM, s.tileM), tilesN = im.ceilDiv(dimN, s.tileN);
+  Value perGroup = im.mul(tilesN, s.groupM);
+  Value firstM = im.mul(im.div(pid, perGroup), s.groupM);
+  Value groupRows = im.minui(im.sub(tilesM, firstM), im.c(s.groupM));
+  Value inGroup = im.rem(pid, perGroup);
+  m0 = im.mul(im.add(firstM, im.rem(inGroup, groupRows)), s.tileM);
+  n0 = im.mul(im.div(inGroup, groupRows), s.tileN);
+  numK = im.ceilDiv(dimK, s.tileK);
+
+  // Shared memory: the A ring, then the B ring.
+  auto wg = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+  auto bytes = MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                               MemRefLayoutAttrInterface(), wg);
+  Value raw = gpu::DynamicSharedMemoryOp::create(b, loc, bytes);
+  auto ring = [&](int64_t rows, int64_t cols, int64_t offset) {
+    auto type = MemRefType::get({s.stages, rows, cols}, c.inputType,
+                                MemRefLayoutAttrInterface(), wg);
+    Value view =
+        memref::ViewOp::create(b, loc, type, raw, im.c(offset), ValueRange{});
+    return SharedTile{view, rows, cols};
+  };
+  sa = c.aKContiguous ? ring(s.tileM, s.tileK, 0) : ring(s.tileK, s.tileM, 0);
+  int64_t bOffset = s.stages * s.tileM * s.tileK * 2;
+  sb = c.bKContiguous ? ring(s.tileN, s.tileK, bOffset)
+                      : ring(s.tileK, s.tileN, bOffset);
+
+  // Prologue: K tiles 0 .. stages - 2, one commit group each.
+  SmallVector<Value> tokens;
+  for (int64_t st = 0; st < s.stages - 1; ++st) {
+    issueLoads(im.c(st), im.c(st), tokens);
+    if (Value g = commit(tokens))
+      anyToken = g;
+  }
+
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+  SmallVector<Value> init(fragsM * fragsN * 4, zero);
+  auto loop = scf::ForOp::create(b, loc, im.c(0), numK, im.c(1), init);
+  {
+    OpBuilder::InsertionGuard loopGuard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value kt = loop.getInductionVar();
+    // Tile kt has landed once at most stages - 2 groups are pending; the
+    // barrier also tells that every warp is done with the stage refilled next.
+    if (anyToken)
+      nvgpu::DeviceAsyncWaitOp::create(b, loc, anyToken,
+                                       b.getI32IntegerAttr(s.stages - 2));
+    gpu::BarrierOp::create(b, loc);
+    Value nextTile = im.add(kt, s.stages - 1);
+    issueLoads(nextTile, im.rem(nextTile, s.stages), tokens);
+    commit(tokens);
+    SmallVector<Value> acc =
+        computeStage(im.rem(kt, s.stages),
+                     SmallVector<Value>(loop.getRegionIterArgs().begin(),
+                                        loop.getRegionIterArgs().end()));
+    scf::YieldOp::create(b, loc, acc);
+  }
+  if (anyToken)
+    nvgpu::DeviceAsyncWaitOp::create(b, loc, anyToken, b.getI32IntegerAttr(0));
+  SmallVector<Value> acc(loop.getResults().begin(), loop.getResults().end());
+  storeResults(acc);
+  gpu::TerminatorOp::create(b, loc);
+}
+
+/// A zero fill of exactly `output`, right before `op`: the kernel can write
+/// the output without reading it.
+linalg::FillOp zeroFillBefore(Operation *op, Value output) {
+  auto fill = dyn_cast_or_null<linalg::FillOp>(op->getPrevNode());
+  if (!fill || !fill.hasPureBufferSemantics() ||
+      fill.getDpsInitOperand(0)->get() != output)
+    return {};
+  Attribute value;
+  if (!matchPattern(fill.getDpsInputOperand(0)->get(), m_Constant(&value)))
+    return {};
+  auto f = dyn_cast<FloatAttr>(value);
+  return f && f.getValue().isZero() ? fill : linalg::FillOp();
+}
+
+struct ContractionToMMAPass
+    : public mpt::impl::ContractionToMMABase<ContractionToMMAPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    SmallVector<linalg::LinalgOp> ops;
+    getOperation()->walk([&](linalg::LinalgOp op) {
+      if (op->hasAttr(mpt::kMMAStrategyAttrName))
+        ops.push_back(op);
+    });
+    for (linalg::LinalgOp op : ops)
+      if (failed(rewrite(op)))
+        return signalPassFailure();
+  }
+
+  /// `<fn>_kernels::<fn>_mma<n>_<op>` inside a function (the module that
+  /// mpt-linalg-to-gpu-launch puts the other kernels of the function in).
+  std::optional<std::pair<std::string, std::string>>
+  kernelName(linalg::LinalgOp op) {
+    auto fn = op->getParentOfType<func::FuncOp>();
+    if (!fn)
+      return std::nullopt;
+    std::string name = (fn.getName() + "_mma" + Twine(counter++) + "_" +
+                        op->getName().stripDialect())
+                           .str();
+    llvm::replace(name, '.', '_');
+    return std::make_pair((fn.getName() + "_kernels").str(), name);
+  }
+
+  int64_t counter = 0;
+
+  LogicalResult rewrite(linalg::LinalgOp op) {
+    std::string reason;
+    FailureOr<mpt::MMAContraction> c = mpt::matchMMAContraction(op, reason);
+    if (failed(c))
+      return op->emitError() << "carries '" << mpt::kMMAStrategyAttrName
+                             << "' but cannot run on tensor cores: " << reason;
+    FailureOr<mpt::MMAStrategy> s = mpt::readStrategy(op);
+    if (failed(s) || failed(mpt::verifyStrategy(op, *s, *c, sharedMemoryLimit)))
+      return failure();
+    linalg::FillOp fill = zeroFillBefore(op, c->c);
+    OpBuilder b(op);
+    KernelEmitter(b, op.getLoc(), *c, *s, /*accumulate=*/!fill, kernelName(op))
+        .emit();
+    if (fill) {
+      fill->erase();
+      ++numFillsDropped;
+    }
+    op->erase();
+    ++numRewritten;
+    return success();
+  }
+};
+} // namespace

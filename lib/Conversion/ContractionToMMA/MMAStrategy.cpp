@@ -1,0 +1,221 @@
+//===- MMAStrategy.cpp - Which contractions go to mma.sync, and how -------===//
+
+#include "mpt/Conversion/ContractionToMMA/MMAStrategy.h"
+
+#include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/BuiltinTypes.h"
+
+using namespace mlir;
+
+namespace mpt {
+namespace {
+bool is16BitFloat(Type t) { return t.isF16() || t.isBF16(); }
+
+/// The dims of `map`'s results, or failure if one is not a plain dim.
+FailureOr<SmallVector<unsigned>> resultDims(AffineMap map) {
+  SmallVector<unsigned> dims;
+  for (AffineExpr e : map.getResults()) {
+    auto d = dyn_cast<AffineDimExpr>(e);
+    if (!d)
+      return failure();
+    dims.push_back(d.getPosition());
+  }
+  return dims;
+}
+
+bool hasUnitInnerStride(MemRefType type) {
+  int64_t offset;
+  SmallVector<int64_t> strides;
+  if (failed(type.getStridesAndOffset(strides, offset)) || strides.empty())
+    return false;
+  return strides.back() == 1;
+}
+
+bool isPowerOf2(int64_t v) { return v > 0 && (v & (v - 1)) == 0; }
+} // namespace
+
+FailureOr<MMAContraction> matchMMAContraction(linalg::LinalgOp op,
+                                              std::string &reason) {
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
+      op.getNumDpsInits() != 1) {
+    reason = "not a two-input contraction on memrefs";
+    return failure();
+  }
+  if (!linalg::isaContractionOpInterface(op)) {
+    reason = "body is not a multiply-accumulate";
+    return failure();
+  }
+  FailureOr<linalg::ContractionDimensions> dims =
+      linalg::inferContractionDims(op);
+  if (failed(dims) || dims->m.size() != 1 || dims->n.size() != 1 ||
+      dims->k.size() != 1 || dims->batch.size() > 1 ||
+      op.getNumLoops() != 3 + dims->batch.size()) {
+    reason = "loops are not (batch?, m, n, k)";
+    return failure();
+  }
+  unsigned m = dims->m[0], n = dims->n[0], k = dims->k[0];
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  auto da = resultDims(maps[0]), db = resultDims(maps[1]),
+       dc = resultDims(maps[2]);
+  if (failed(da) || failed(db) || failed(dc)) {
+    reason = "an indexing map is not a permutation of loops";
+    return failure();
+  }
+  MMAContraction c;
+  c.batched = !dims->batch.empty();
+  SmallVector<unsigned> lead;
+  if (c.batched)
+    lead.push_back(dims->batch[0]);
+  auto is = [&](ArrayRef<unsigned> got, unsigned x, unsigned y) {
+    SmallVector<unsigned> want(lead);
+    want.append({x, y});
+    return ArrayRef<unsigned>(want) == got;
+  };
+  if (!is(*dc, m, n)) {
+    reason = "output is not indexed [batch?][m][n]";
+    return failure();
+  }
+  if (is(*da, m, k))
+    c.aKContiguous = true;
+  else if (is(*da, k, m))
+    c.aKContiguous = false;
+  else {
+    reason = "A is not indexed [batch?][m][k] or [batch?][k][m]";
+    return failure();
+  }
+  if (is(*db, n, k))
+    c.bKContiguous = true;
+  else if (is(*db, k, n))
+    c.bKContiguous = false;
+  else {
+    reason = "B is not indexed [batch?][k][n] or [batch?][n][k]";
+    return failure();
+  }
+  c.a = op.getDpsInputOperand(0)->get();
+  c.b = op.getDpsInputOperand(1)->get();
+  c.c = op.getDpsInitOperand(0)->get();
+  auto ta = cast<MemRefType>(c.a.getType());
+  auto tb = cast<MemRefType>(c.b.getType());
+  auto tc = cast<MemRefType>(c.c.getType());
+  c.inputType = ta.getElementType();
+  c.outputType = tc.getElementType();
+  if (!is16BitFloat(c.inputType) || tb.getElementType() != c.inputType) {
+    reason = "inputs are not both f16 or both bf16";
+    return failure();
+  }
+  if (!c.outputType.isF32() && c.outputType != c.inputType) {
+    reason = "output is neither f32 nor the input type";
+    return failure();
+  }
+  if (!hasUnitInnerStride(ta) || !hasUnitInnerStride(tb)) {
+    reason = "an input's innermost stride is not 1";
+    return failure();
+  }
+  return c;
+}
+
+DictionaryAttr toAttr(MLIRContext *ctx, const MMAStrategy &s) {
+  Builder b(ctx);
+  NamedAttribute entries[] = {
+      b.getNamedAttr("copy", b.getDenseI64ArrayAttr({s.copyA, s.copyB})),
+      b.getNamedAttr("group_m", b.getI64IntegerAttr(s.groupM)),
+      b.getNamedAttr("stages", b.getI64IntegerAttr(s.stages)),
+      b.getNamedAttr("tile",
+                     b.getDenseI64ArrayAttr({s.tileM, s.tileN, s.tileK})),
+      b.getNamedAttr("warps", b.getDenseI64ArrayAttr({s.warpsM, s.warpsN}))};
+  return b.getDictionaryAttr(entries);
+}
+
+FailureOr<MMAStrategy> readStrategy(Operation *op) {
+  auto dict = op->getAttrOfType<DictionaryAttr>(kMMAStrategyAttrName);
+  if (!dict)
+    return op->emitError() << "'" << kMMAStrategyAttrName
+                           << "' must be a dictionary";
+  auto array = [&](StringRef name, size_t size) -> ArrayRef<int64_t> {
+    auto a = dict.getAs<DenseI64ArrayAttr>(name);
+    if (!a || a.size() != size)
+      return {};
+    return a.asArrayRef();
+  };
+  auto integer = [&](StringRef name) -> std::optional<int64_t> {
+    if (auto a = dict.getAs<IntegerAttr>(name))
+      return a.getInt();
+    return std::nullopt;
+  };
+  ArrayRef<int64_t> tile = array("tile", 3), warps = array("warps", 2),
+                    copy = array("copy", 2);
+  std::optional<int64_t> stages = integer("stages"),
+                         groupM = integer("group_m");
+  if (tile.empty() || warps.empty() || copy.empty() || !stages || !groupM)
+    return op->emitError()
+           << "'" << kMMAStrategyAttrName
+           << "' needs tile = array<i64: m, n, k>, warps = array<i64: m, n>, "
+              "copy = array<i64: a, b>, stages and group_m";
+  MMAStrategy s;
+  s.tileM = tile[0];
+  s.tileN = tile[1];
+  s.tileK = tile[2];
+  s.warpsM = warps[0];
+  s.warpsN = warps[1];
+  s.copyA = copy[0];
+  s.copyB = copy[1];
+  s.stages = *stages;
+  s.groupM = *groupM;
+  return s;
+}
+
+int64_t maxCopyWidth(MemRefType type) {
+  int64_t offset;
+  SmallVector<int64_t> strides;
+  if (failed(type.getStridesAndOffset(strides, offset)) || strides.empty() ||
+      strides.back() != 1 || ShapedType::isDynamic(offset))
+    return 1;
+  for (int64_t width : {8, 4, 2}) {
+    bool aligned = offset % width == 0;
+    for (int64_t stride : ArrayRef<int64_t>(strides).drop_back())
+      aligned &= !ShapedType::isDynamic(stride) && stride % width == 0;
+    if (aligned)
+      return width;
+  }
+  return 1;
+}
+
+LogicalResult verifyStrategy(Operation *op, const MMAStrategy &s,
+                             const MMAContraction &c,
+                             int64_t sharedMemoryLimit) {
+  auto fail = [&]() {
+    return op->emitError() << "invalid '" << kMMAStrategyAttrName << "': ";
+  };
+  if (!isPowerOf2(s.tileM) || !isPowerOf2(s.tileN) || !isPowerOf2(s.tileK) ||
+      s.tileK < 16 || !isPowerOf2(s.warpsM) || !isPowerOf2(s.warpsN))
+    return fail() << "tile sizes and warps must be powers of 2, tile k >= 16";
+  if (s.tileM % (16 * s.warpsM) != 0 || s.tileN % (16 * s.warpsN) != 0)
+    return fail() << "each warp needs a multiple of 16 rows and 16 columns";
+  if (s.numThreads() > 1024)
+    return fail() << "more than 1024 threads per block";
+  if (s.stages < 2 || s.groupM < 1)
+    return fail() << "stages must be >= 2 and group_m >= 1";
+  int64_t maxA = maxCopyWidth(cast<MemRefType>(c.a.getType()));
+  int64_t maxB = maxCopyWidth(cast<MemRefType>(c.b.getType()));
+  for (auto [width, max, name] :
+       {std::tuple(s.copyA, maxA, "A"), std::tuple(s.copyB, maxB, "B")}) {
+    if (!llvm::is_contained({1, 2, 4, 8}, width) || width > max)
+      return fail() << "copy width " << width << " of " << name
+                    << " is not 1, 2, 4 or 8, or exceeds the alignment of its "
+                       "strides ("
+                    << max << ")";
+  }
+  int64_t perThreadA = s.tileM * s.tileK / s.copyA;
+  int64_t perThreadB = s.tileN * s.tileK / s.copyB;
+  if (perThreadA % s.numThreads() != 0 || perThreadB % s.numThreads() != 0)
+    return fail() << "the threads of a block do not evenly share the copies "
+                     "of a tile";
+  if (s.sharedMemoryBytes() > sharedMemoryLimit)
+    return fail() << "needs " << s.sharedMemoryBytes()
+                  << " bytes of shared memory, more than the limit of "
+                  << sharedMemoryLimit;
+  return success();
+}
+
+} // namespace mpt

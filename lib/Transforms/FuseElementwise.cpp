@@ -1,0 +1,164 @@
+//===- FuseElementwise.cpp - Fuse elementwise chains before bufferizing ---===//
+
+#include "mpt/Transforms/Passes.h"
+
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/MemRef/Transforms/Transforms.h"
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mpt {
+#define GEN_PASS_DEF_FUSEELEMENTWISE
+#include "mpt/Transforms/Passes.h.inc"
+} // namespace mpt
+
+using namespace mlir;
+
+namespace {
+bool isElementwise(linalg::GenericOp op) {
+  return op.hasPureTensorSemantics() &&
+         op.getNumLoops() == op.getNumParallelLoops();
+}
+
+/// Gives an elementwise generic whose payload ignores its `outs` values a
+/// fresh `tensor.empty` destination, so that its result does not join the
+/// alias set of the value it used to overwrite. Block arguments stay: a
+/// writable function argument is a buffer that costs nothing.
+struct FreshDestination : public OpRewritePattern<linalg::GenericOp> {
+  FreshDestination(MLIRContext *ctx, llvm::Statistic &count)
+      : OpRewritePattern(ctx), count(count) {}
+
+  LogicalResult matchAndRewrite(linalg::GenericOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!isElementwise(op))
+      return rewriter.notifyMatchFailure(op, "not elementwise on tensors");
+    SmallVector<OpOperand *> replaced;
+    for (OpOperand &init : op.getDpsInitsMutable())
+      if (!op.payloadUsesValueFromOperand(&init) &&
+          !init.get().getDefiningOp<tensor::EmptyOp>() &&
+          !isa<BlockArgument>(init.get()))
+        replaced.push_back(&init);
+    if (replaced.empty())
+      return rewriter.notifyMatchFailure(op, "destinations already fresh");
+    rewriter.modifyOpInPlace(op, [&] {
+      for (OpOperand *init : replaced) {
+        auto type = cast<RankedTensorType>(init->get().getType());
+        SmallVector<OpFoldResult> sizes =
+            tensor::getMixedSizes(rewriter, op.getLoc(), init->get());
+        init->set(tensor::EmptyOp::create(rewriter, op.getLoc(), sizes,
+                                          type.getElementType()));
+      }
+    });
+    count += replaced.size();
+    return success();
+  }
+
+  llvm::Statistic &count;
+};
+
+/// Fuses the only use of an elementwise producer into its consumer, while the
+/// fused payload stays small.
+struct FuseProducer : public OpRewritePattern<linalg::GenericOp> {
+  FuseProducer(MLIRContext *ctx, unsigned maxBodyOps, llvm::Statistic &count)
+      : OpRewritePattern(ctx), maxBodyOps(maxBodyOps), count(count) {}
+
+  static size_t bodySize(linalg::GenericOp op) {
+    return op.getRegion().front().getOperations().size();
+  }
+
+  /// The consumer's destination when it is the producer's result and
+  /// unread (as `convert-elementwise-to-linalg` makes it), else null.
+  static OpOperand *inheritableInit(linalg::GenericOp consumer,
+                                    Value producerResult) {
+    for (OpOperand &init : consumer.getDpsInitsMutable())
+      if (init.get() == producerResult &&
+          !consumer.payloadUsesValueFromOperand(&init))
+        return &init;
+    return nullptr;
+  }
+
+  /// Every use of the producer is this input, or this input and the
+  /// consumer's unread destination.
+  bool worthFusing(OpOperand &operand) const {
+    auto producer = operand.get().getDefiningOp<linalg::GenericOp>();
+    if (!producer || producer->getNumResults() != 1 || !isElementwise(producer))
+      return false;
+    auto consumer = cast<linalg::GenericOp>(operand.getOwner());
+    size_t uses = llvm::range_size(producer->getUses());
+    if (uses != 1 && !(uses == 2 && inheritableInit(consumer, operand.get())))
+      return false;
+    return bodySize(producer) + bodySize(consumer) <= maxBodyOps + 1 &&
+           linalg::areElementwiseOpsFusable(&operand);
+  }
+
+  /// The fused op writes where the producer wrote: the consumer takes over
+  /// the producer's destination (when the producer does not read it).
+  static bool inheritDestination(linalg::GenericOp consumer, OpOperand &operand,
+                                 PatternRewriter &rewriter, bool &changed) {
+    OpOperand *init = inheritableInit(consumer, operand.get());
+    if (!init)
+      return true;
+    auto producer = operand.get().getDefiningOp<linalg::GenericOp>();
+    OpOperand &producerInit = producer.getDpsInitsMutable()[0];
+    if (producer.payloadUsesValueFromOperand(&producerInit))
+      return false;
+    rewriter.modifyOpInPlace(consumer, [&] { init->set(producerInit.get()); });
+    changed = true;
+    return true;
+  }
+
+  LogicalResult matchAndRewrite(linalg::GenericOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.hasPureTensorSemantics())
+      return rewriter.notifyMatchFailure(op, "not on tensors");
+    bool changed = false;
+    for (OpOperand *operand : op.getDpsInputOperands()) {
+      if (!worthFusing(*operand) ||
+          !inheritDestination(op, *operand, rewriter, changed))
+        continue;
+      FailureOr<linalg::ElementwiseOpFusionResult> fused =
+          linalg::fuseElementwiseOps(rewriter, operand);
+      if (failed(fused)) {
+        if (changed)
+          return success(); // The destination moved; try again later.
+        continue;
+      }
+      for (auto [from, to] : fused->replacements)
+        if (from.getDefiningOp() == op.getOperation())
+          rewriter.replaceAllUsesWith(from, to);
+      rewriter.eraseOp(op);
+      ++count;
+      return success();
+    }
+    return rewriter.notifyMatchFailure(op, "no single-use producer to fuse");
+  }
+
+  unsigned maxBodyOps;
+  llvm::Statistic &count;
+};
+
+struct FuseElementwisePass
+    : public mpt::impl::FuseElementwiseBase<FuseElementwisePass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    if (freshDestinations)
+      patterns.add<FreshDestination>(&getContext(), numFreshDest);
+    patterns.add<FuseProducer>(&getContext(), maxBodyOps, numFused);
+    // The sizes of a fresh destination are `tensor.dim`s of the value it
+    // replaces; asking the producers for them instead keeps single uses
+    // single (dynamic shapes).
+    memref::populateResolveRankedShapedTypeResultDimsPatterns(patterns);
+    // No folding: the payloads must compute what they computed before.
+    GreedyRewriteConfig config;
+    config.setUseTopDownTraversal(true)
+        .enableFolding(false)
+        .enableConstantCSE(false)
+        .setRegionSimplificationLevel(GreedySimplifyRegionLevel::Disabled);
+    if (failed(
+            applyPatternsGreedily(getOperation(), std::move(patterns), config)))
+      signalPassFailure();
+  }
+};
+} // namespace

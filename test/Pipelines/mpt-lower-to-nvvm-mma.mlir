@@ -1,0 +1,71 @@
+// Tensor cores in mpt-lower-to-nvvm (use-mma, on by default): every f16/bf16
+// contraction of a mixed-precision step becomes an mma.sync kernel
+// (`<fn>_mma<n>_<op>`, in the step's one GPU module); FP32 contractions and
+// convolutions keep the generic kernels (`<fn>_<n>_<op>`, a thread per
+// output element looping over K).
+
+// The shipped MLP: 2 forward matmuls, 3 backward ones (dX of layer 1, dW of
+// both; the backward's transposes are linalg.transpose kernels of their own).
+// RUN: mpt-opt %mpt_src/examples/mlp.mlir --auto-mixed-precision=dtype=bf16 \
+// RUN:   | mpt-opt --mpt-lower-to-nvvm="format=isa" \
+// RUN:   | %PYTHON %S/../Integration/GPU/Inputs/extract_ptx.py \
+// RUN:   | FileCheck %s --check-prefix=BF16 \
+// RUN:       --implicit-check-not="{{step_[0-9]+_(batch_)?matmul}}"
+// RUN: mpt-opt %mpt_src/examples/mlp.mlir \
+// RUN:     --auto-mixed-precision="dtype=f16 loss-scaling=dynamic" \
+// RUN:   | mpt-opt --mpt-lower-to-nvvm="format=isa" \
+// RUN:   | %PYTHON %S/../Integration/GPU/Inputs/extract_ptx.py \
+// RUN:   | FileCheck %s --check-prefix=F16 \
+// RUN:       --implicit-check-not="{{step_[0-9]+_(batch_)?matmul}}"
+
+// BF16-COUNT-5: .entry step_mma{{[0-9]+}}_matmul(
+// BF16: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// BF16-NOT: .f16.f16.f32
+
+// F16-COUNT-5: .entry step_mma{{[0-9]+}}_matmul(
+// F16: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
+// F16-NOT: .bf16.bf16.f32
+
+// use-mma=false: the same step's contractions are generic kernels.
+// RUN: mpt-opt %mpt_src/examples/mlp.mlir --auto-mixed-precision=dtype=bf16 \
+// RUN:   | mpt-opt --mpt-lower-to-nvvm="format=isa use-mma=false" \
+// RUN:   | %PYTHON %S/../Integration/GPU/Inputs/extract_ptx.py \
+// RUN:   | FileCheck %s --check-prefix=OFF --implicit-check-not=mma.sync \
+// RUN:       --implicit-check-not=step_mma
+// OFF-COUNT-5: .entry step_{{[0-9]+}}_matmul(
+
+// An FP32 step: no tensor-core kernel (no TF32 variant yet).
+// RUN: mpt-opt %mpt_src/examples/mlp.mlir --mpt-lower-to-nvvm="format=isa" \
+// RUN:   | %PYTHON %S/../Integration/GPU/Inputs/extract_ptx.py \
+// RUN:   | FileCheck %s --check-prefix=FP32 --implicit-check-not=mma.sync \
+// RUN:       --implicit-check-not=step_mma
+// FP32-COUNT-5: .entry step_{{[0-9]+}}_matmul(
+
+// The CNN in bf16: its convolutions keep the generic path, the head's three
+// matmuls (forward, dW, dX of the flattened features) take tensor cores.
+// RUN: mpt-opt %mpt_src/examples/cnn.mlir --auto-mixed-precision=dtype=bf16 \
+// RUN:   | mpt-opt --mpt-lower-to-nvvm="format=isa" \
+// RUN:   | %PYTHON %S/../Integration/GPU/Inputs/extract_ptx.py \
+// RUN:   | FileCheck %s --check-prefix=CNN \
+// RUN:       --implicit-check-not="{{step_[0-9]+_(batch_)?matmul}}"
+// CNN-DAG: .entry step_{{[0-9]+}}_conv_2d_nhwc_hwcf(
+// CNN-DAG: .entry step_mma{{[0-9]+}}_matmul(
+// CNN-DAG: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+
+// The transformer in f16: matmuls and the attention's batch_matmuls
+// (forward and the backward's transposed forms), all 27 on tensor cores.
+// RUN: mpt-opt %mpt_src/examples/transformer.mlir \
+// RUN:     --auto-mixed-precision="dtype=f16 loss-scaling=dynamic" \
+// RUN:   | mpt-opt --mpt-lower-to-nvvm="format=isa" \
+// RUN:   | %PYTHON %S/../Integration/GPU/Inputs/extract_ptx.py \
+// RUN:   | FileCheck %s --check-prefix=TF \
+// RUN:       --implicit-check-not="{{step_[0-9]+_(batch_)?matmul}}"
+// TF-DAG: .entry step_mma{{[0-9]+}}_batch_matmul(
+// TF-DAG: .entry step_mma{{[0-9]+}}_matmul(
+// TF-DAG: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
+// RUN: mpt-opt %mpt_src/examples/transformer.mlir \
+// RUN:     --auto-mixed-precision="dtype=f16 loss-scaling=dynamic" \
+// RUN:   | mpt-opt --mpt-lower-to-nvvm="format=isa" \
+// RUN:   | %PYTHON %S/../Integration/GPU/Inputs/extract_ptx.py \
+// RUN:   | grep -c "\.entry step_mma" | FileCheck %s --check-prefix=TFCOUNT
+// TFCOUNT: {{^}}27{{$}}
