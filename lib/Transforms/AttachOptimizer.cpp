@@ -8,6 +8,7 @@
 #include "mpt/Dialect/MPT/IR/MPTOps.h"
 #include "mpt/Dialect/MPT/IR/Roles.h"
 #include "mpt/Transforms/Passes.h"
+#include "mpt/Transforms/Precision.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -88,18 +89,25 @@ struct AttachOptimizerPass
     auto error = [&](StringRef what) {
       return getOperation().emitError() << "mpt-attach-optimizer: " << what;
     };
-    if (!(lr > 0))
-      return error("lr must be > 0");
-    if (!(weightDecay >= 0))
-      return error("weight-decay must be >= 0");
-    if (!(clipNorm >= 0))
-      return error("clip-norm must be >= 0 (0: off)");
-    if (!(momentum >= 0 && momentum < 1))
-      return error("momentum must be in [0, 1)");
-    if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1))
-      return error("beta1 and beta2 must be in [0, 1)");
-    if (!(eps > 0))
-      return error("eps must be > 0");
+    // The options become f32 constants: check them as f32 (eps = 1e-50 is
+    // 0 there, beta2 = 0.999999999 is 1 and the bias correction divides by
+    // zero, lr = 1e39 is inf).
+    std::optional<double> lr32 = toF32(lr), wd32 = toF32(weightDecay),
+                          clip32 = toF32(clipNorm), m32 = toF32(momentum),
+                          b1 = toF32(beta1), b2 = toF32(beta2),
+                          eps32 = toF32(eps);
+    if (!(lr32 && *lr32 > 0))
+      return error("lr must be > 0 and finite in f32");
+    if (!(wd32 && *wd32 >= 0))
+      return error("weight-decay must be >= 0 and finite in f32");
+    if (!(clip32 && *clip32 >= 0))
+      return error("clip-norm must be >= 0 and finite in f32 (0: off)");
+    if (!(m32 && *m32 >= 0 && *m32 < 1))
+      return error("momentum must be in [0, 1) in f32");
+    if (!(b1 && b2 && *b1 >= 0 && *b1 < 1 && *b2 >= 0 && *b2 < 1))
+      return error("beta1 and beta2 must be in [0, 1) in f32");
+    if (!(eps32 && *eps32 > 0))
+      return error("eps must be > 0 in f32");
     return success();
   }
 

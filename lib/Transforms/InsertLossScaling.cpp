@@ -3,6 +3,7 @@
 #include "mpt/Dialect/MPT/IR/MPTOps.h"
 #include "mpt/Dialect/MPT/IR/Roles.h"
 #include "mpt/Transforms/Passes.h"
+#include "mpt/Transforms/Precision.h"
 #include "mpt/Transforms/SeedLinearity.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -21,17 +22,6 @@ using namespace mlir;
 using namespace mpt;
 
 namespace {
-
-/// `v` rounded to f32, or nothing when it does not fit (Inf, NaN, overflow).
-std::optional<double> toF32(double v) {
-  llvm::APFloat f(v);
-  bool losesInfo = false;
-  (void)f.convert(llvm::APFloat::IEEEsingle(),
-                  llvm::APFloat::rmNearestTiesToEven, &losesInfo);
-  if (!f.isFinite())
-    return std::nullopt;
-  return f.convertToFloat();
-}
 
 /// How the error for the seed names it.
 std::string describeSeed(Value seed) {

@@ -6,6 +6,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/ADT/APFloat.h"
 #include "llvm/ADT/SetVector.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/MathExtras.h"
@@ -438,6 +439,16 @@ void appendToReport(ModuleOp module, StringRef key, StringRef text) {
 
 void setReportString(ModuleOp module, StringRef key, StringRef value) {
   setReportEntry(module, key, StringAttr::get(module.getContext(), value));
+}
+
+std::optional<double> toF32(double v) {
+  llvm::APFloat f(v);
+  bool losesInfo = false;
+  (void)f.convert(llvm::APFloat::IEEEsingle(),
+                  llvm::APFloat::rmNearestTiesToEven, &losesInfo);
+  if (!f.isFinite())
+    return std::nullopt;
+  return f.convertToFloat();
 }
 
 } // namespace mpt

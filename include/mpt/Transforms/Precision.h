@@ -77,6 +77,10 @@ mlir::Operation *findUnretypableOp(mlir::Operation *op, mlir::FloatType low);
 /// a + b, saturated at the int64_t range.
 int64_t saturatingAdd(int64_t a, int64_t b);
 
+/// `v` rounded to f32 (as a pass option becomes an f32 constant), or nothing
+/// when it does not fit (Inf, NaN, overflow).
+std::optional<double> toF32(double v);
+
 /// The constant `value` converted to `type` (round to nearest even), or null
 /// if `value` is not a float FloatAttr / DenseElementsAttr.
 mlir::TypedAttr convertFloatConstant(mlir::Attribute value, mlir::Type type);
