@@ -40,6 +40,15 @@ def run(cmd):
     return wall, usage.ru_maxrss / 1024.0
 
 
+def write_results(out_dir, stem, now, lines):
+    """Writes `lines` to OUT_DIR/STEM-<date>.md."""
+    os.makedirs(out_dir, exist_ok=True)
+    out = os.path.join(out_dir, "%s-%s.md" % (stem, now.strftime("%Y-%m-%d")))
+    with open(out, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("wrote", os.path.relpath(out))
+
+
 def cpu_model():
     try:
         with open("/proc/cpuinfo") as f:
@@ -118,12 +127,7 @@ def main():
               "verification that follows it):", ""]
     for ops, entries in timings:
         lines.append("- %d ops: %s" % (ops, "; ".join(entries)))
-    os.makedirs(args.out, exist_ok=True)
-    out = os.path.join(args.out, "amp_compile_time-%s.md" %
-                       now.strftime("%Y-%m-%d"))
-    with open(out, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    print("wrote", os.path.relpath(out))
+    write_results(args.out, "amp_compile_time", now, lines)
 
 
 if __name__ == "__main__":

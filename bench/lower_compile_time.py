@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "python"))
 sys.path.insert(0, os.path.join(HERE, "..", "test", "Pipelines", "Inputs"))
 from mpt import gen  # noqa: E402
 import pathological  # noqa: E402
-from amp_compile_time import cpu_model, run  # noqa: E402
+from amp_compile_time import cpu_model, run, write_results  # noqa: E402
 
 
 def write(path, text):
@@ -117,12 +117,7 @@ def main():
     lines += ["", "Heaviest passes (-mlir-timing, wall, one run):", ""]
     for name, ops, top in timings:
         lines.append("- %s, %d ops: %s" % (name, ops, "; ".join(top)))
-    os.makedirs(args.out, exist_ok=True)
-    out = os.path.join(args.out, "lower_compile_time-%s.md" %
-                       now.strftime("%Y-%m-%d"))
-    with open(out, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    print("wrote", os.path.relpath(out))
+    write_results(args.out, "lower_compile_time", now, lines)
 
 
 if __name__ == "__main__":

@@ -75,18 +75,6 @@ def build(outdir, only):
         print("built", meta, flush=True)
 
 
-def signature_roles(text, name="step"):
-    """(argument roles, result roles) of func.func @name."""
-    m = re.search(r"func\.func\s+(?:public\s+)?@%s\s*\(" % name, text)
-    i, depth = m.end(), 1
-    while depth:
-        depth += {"(": 1, ")": -1}.get(text[i], 0)
-        i += 1
-    role = r'mpt\.role = "(\w+)"'
-    results = text[i:text.index("{\n", i)]
-    return re.findall(role, text[m.end():i]), re.findall(role, results)
-
-
 def timed(fn, warmup, reps, sync, cleanup=lambda: None):
     """Median and all times (ms) of fn() followed by sync(); cleanup() runs
     after each, outside the measured time."""
@@ -142,6 +130,7 @@ class DeviceStep:
 
 
 def run(artdir, out_path, warmup, reps):
+    from mpt import gradcheck
     import torch
     import torch.nn.functional as F
     dev = torch.device("cuda")
@@ -163,7 +152,7 @@ def run(artdir, out_path, warmup, reps):
             continue
         meta = json.load(open(os.path.join(d, "meta.json")))
         step = DeviceStep(d)
-        roles, res_roles = signature_roles(step.lib.text)
+        roles, res_roles = gradcheck.signature_roles(step.lib.text)
         state = {"loss_grad": torch.ones((), device=dev),
                  "loss_scale": torch.tensor(2.0 ** 10, device=dev),
                  "growth_tracker": torch.zeros((), dtype=torch.int32,

@@ -114,7 +114,7 @@ def state_inputs(arg_types, roles, rng, scale=2.0 ** 10):
 
 def make_inputs(text, batch, rng, scale=2.0 ** 10):
     arg_types, _ = aot.parse_signature(text, "step")
-    roles, _ = signature_roles(text)
+    roles, _ = gradcheck.signature_roles(text)
     base = [i for i, r in enumerate(roles)
             if r in ("input", "param", "loss_grad")]
     arrays = gradcheck.random_inputs([arg_types[i] for i in base],
@@ -128,19 +128,6 @@ def make_inputs(text, batch, rng, scale=2.0 ** 10):
         v = next(it) if i in base else state[i]
         out.append(np.asarray(v, aot._NP_TYPES[t.elem]))
     return out
-
-
-def signature_roles(text, name="step"):
-    """(argument roles, result roles) of func.func @name."""
-    m = re.search(r"func\.func\s+(?:public\s+)?@%s\s*\(" % name, text)
-    i, depth = m.end(), 1
-    while depth:
-        depth += {"(": 1, ")": -1}.get(text[i], 0)
-        i += 1
-    args = text[m.end():i]
-    results = text[i:text.index("{\n", i)]
-    role = r'mpt\.role = "(\w+)"'
-    return re.findall(role, args), re.findall(role, results)
 
 
 CPU_TOOLS = None

@@ -46,6 +46,19 @@ def roles_of(text):
     return re.findall(r'mpt\.role = "(\w+)"', head)
 
 
+def signature_roles(text, name="step"):
+    """(argument roles, result roles) of func.func @name."""
+    import re
+    m = re.search(r"func\.func\s+(?:public\s+)?@%s\s*\(" % name, text)
+    i, depth = m.end(), 1
+    while depth:
+        depth += {"(": 1, ")": -1}.get(text[i], 0)
+        i += 1
+    role = r'mpt\.role = "(\w+)"'
+    results = text[i:text.index("{\n", i)]
+    return re.findall(role, text[m.end():i]), re.findall(role, results)
+
+
 def one_hot_labels(arrays, roles, rng):
     # The second input is the labels tensor: one class per row.
     inputs = [i for i, r in enumerate(roles) if r == "input"]

@@ -116,6 +116,9 @@ private:
                 Value stage, int64_t width, SmallVector<Value> &tokens);
   SmallVector<Value> operandRegisters(Value fragment, int64_t first,
                                       int64_t count);
+  SmallVector<Value> loadFragment(const SharedTile &t, bool kContiguous,
+                                  Value stage, Value warp, int64_t warpTile,
+                                  int64_t index, int64_t kk, bool kHalfMajor);
   SmallVector<Value> loadA(Value stage, int64_t kk, int64_t mi);
   SmallVector<Value> loadB(Value stage, int64_t kk, int64_t nj);
   void issueLoads(Value kTile, Value stage, SmallVector<Value> &tokens);
@@ -246,44 +249,42 @@ KernelEmitter::operandRegisters(Value fragment, int64_t first, int64_t count) {
   return regs;
 }
 
-SmallVector<Value> KernelEmitter::loadA(Value stage, int64_t kk, int64_t mi) {
-  // Matrices of the x4 load: (m 0-7, k 0-7), (m 8-15, k 0-7), (m 0-7, k 8-15),
-  // (m 8-15, k 8-15); lane l gives the address of row l % 8 of matrix l / 8.
+SmallVector<Value> KernelEmitter::loadFragment(const SharedTile &t,
+                                               bool kContiguous, Value stage,
+                                               Value warp, int64_t warpTile,
+                                               int64_t index, int64_t kk,
+                                               bool kHalfMajor) {
+  // An x4 ldmatrix: lane l gives the address of row l % 8 of matrix l / 8.
+  // The four matrices are the (outer, k) halves of a 16 x 16 fragment, outer
+  // being m for A and n for B; A orders them outer half first, B k half
+  // first (its registers are b0, b1 of one n-tile, then of the next).
   Value q = im.div(lane, 8), r = im.rem(lane, 8);
-  Value mBase = im.add(im.mul(warpM, warpTileM), mi * 16);
+  Value base = im.add(im.mul(warp, warpTile), index * 16);
+  auto outerHalf = [&] { return kHalfMajor ? im.div(q, 2) : im.rem(q, 2); };
+  auto kHalf = [&] { return kHalfMajor ? im.rem(q, 2) : im.div(q, 2); };
   Value row, col;
-  if (c.aKContiguous) {
-    row = im.add(im.add(mBase, r), im.mul(im.rem(q, 2), 8));
-    col = im.add(im.mul(im.div(q, 2), 8), kk * 16);
+  if (kContiguous) {
+    row = im.add(im.add(base, r), im.mul(outerHalf(), 8));
+    col = im.add(im.mul(kHalf(), 8), kk * 16);
   } else {
-    row = im.add(im.add(r, im.mul(im.div(q, 2), 8)), kk * 16);
-    col = im.add(mBase, im.mul(im.rem(q, 2), 8));
+    row = im.add(im.add(r, im.mul(kHalf(), 8)), kk * 16);
+    col = im.add(base, im.mul(outerHalf(), 8));
   }
   auto type = VectorType::get({4, 2}, c.inputType);
   Value frag = nvgpu::LdMatrixOp::create(
-      b, loc, type, sa.buffer, ValueRange{stage, row, sa.column(im, row, col)},
-      b.getBoolAttr(!c.aKContiguous), b.getI32IntegerAttr(4));
+      b, loc, type, t.buffer, ValueRange{stage, row, t.column(im, row, col)},
+      b.getBoolAttr(!kContiguous), b.getI32IntegerAttr(4));
   return operandRegisters(frag, 0, 4);
 }
 
+SmallVector<Value> KernelEmitter::loadA(Value stage, int64_t kk, int64_t mi) {
+  return loadFragment(sa, c.aKContiguous, stage, warpM, warpTileM, mi, kk,
+                      /*kHalfMajor=*/false);
+}
+
 SmallVector<Value> KernelEmitter::loadB(Value stage, int64_t kk, int64_t nj) {
-  // Matrices: (n 0-7, k 0-7), (n 0-7, k 8-15), (n 8-15, k 0-7),
-  // (n 8-15, k 8-15): registers b0, b1 of n-tile 2nj, then of 2nj + 1.
-  Value q = im.div(lane, 8), r = im.rem(lane, 8);
-  Value nBase = im.add(im.mul(warpN, warpTileN), nj * 16);
-  Value row, col;
-  if (c.bKContiguous) {
-    row = im.add(im.add(nBase, r), im.mul(im.div(q, 2), 8));
-    col = im.add(im.mul(im.rem(q, 2), 8), kk * 16);
-  } else {
-    row = im.add(im.add(r, im.mul(im.rem(q, 2), 8)), kk * 16);
-    col = im.add(nBase, im.mul(im.div(q, 2), 8));
-  }
-  auto type = VectorType::get({4, 2}, c.inputType);
-  Value frag = nvgpu::LdMatrixOp::create(
-      b, loc, type, sb.buffer, ValueRange{stage, row, sb.column(im, row, col)},
-      b.getBoolAttr(!c.bKContiguous), b.getI32IntegerAttr(4));
-  return operandRegisters(frag, 0, 4);
+  return loadFragment(sb, c.bKContiguous, stage, warpN, warpTileN, nj, kk,
+                      /*kHalfMajor=*/true);
 }
 
 SmallVector<Value> KernelEmitter::computeStage(Value stage,
