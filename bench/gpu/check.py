@@ -4,7 +4,10 @@ Each case's libstep.so is called with the inputs of its data.npz; every
 floating-point result must match the CPU result normwise within the case's
 tolerance (format-derived, see prepare.py) and be finite where the CPU's is;
 integer and boolean results must be equal. With --repeat N the first case
-also runs N more steps, and device memory must not grow.
+also runs N more steps, and device memory must not grow. A case's meta may
+name the norm ("2", the default, or "inf": max |got - want| / max |want|,
+the kernel_cases.py cases) and call its function several times (`batches`,
+arrays in{k}_{i} / out{k}_{i} of call k).
 
   MPT_CUDA_RUNTIME=ART/libmpt_cuda_runtime.so PYTHONPATH=python \
     python3 bench/gpu/check.py ART [--only REGEX...] [--json FILE]
@@ -23,13 +26,15 @@ import numpy as np
 from mpt import cuda
 
 
-def normwise(a, b):
-    a = np.asarray(a, np.float64)
-    b = np.asarray(b, np.float64)
-    return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-30))
+def normwise(a, b, norm="2"):
+    a = np.asarray(a, np.float64).ravel()
+    b = np.asarray(b, np.float64).ravel()
+    order = np.inf if norm == "inf" else None
+    return float(np.linalg.norm(a - b, order) /
+                 max(np.linalg.norm(b, order), 1e-30))
 
 
-def compare(got, want, tol):
+def compare(got, want, tol, norm="2"):
     """(ok, error) of one result."""
     if got.shape != want.shape:
         return False, float("inf")
@@ -41,7 +46,7 @@ def compare(got, want, tol):
     finite = np.isfinite(want)
     if not np.array_equal(np.isfinite(got), finite):
         return False, float("nan")
-    err = normwise(got[finite], want[finite]) if finite.any() else 0.0
+    err = normwise(got[finite], want[finite], norm) if finite.any() else 0.0
     return err <= tol, err
 
 
@@ -64,7 +69,8 @@ def run_case(d, repeat):
                         % (len(got), n_out))
         for i in range(n_out):
             want = data["out%d_%d" % (k, i)]
-            good, err = compare(got[i], want, meta["tolerance"])
+            good, err = compare(got[i], want, meta["tolerance"],
+                                meta.get("norm", "2"))
             worst = max(worst, err) if err == err else float("nan")
             if not good:
                 ok = False

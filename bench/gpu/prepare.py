@@ -15,6 +15,12 @@ roundoff; the tolerance is derived from the format: normwise error
 <= TOLERANCE_FACTOR * u, u = 2^-24 (FP32 step), 2^-11 (f16), 2^-8 (bf16).
 Integer and boolean results (found_inf, the scale state) must be equal.
 
+The `kernel-...` cases (kernel_cases.py) are single ops or short chains
+(reductions of every layout, elementwise chains, tensor-core contractions
+with transposed operands), compared with a float64 numpy reference computed
+here, each with its own tolerance derived from its format and reduction
+depth (meta `norm`: "inf"); see kernel_cases.py.
+
   PYTHONPATH=python MPT_TOOLS_DIR=build-gpustep/bin \
     MPT_LLVM_TOOLS_DIR=/usr/lib/llvm-22/bin python3 bench/gpu/prepare.py OUT
 """
@@ -32,6 +38,9 @@ import zlib
 import numpy as np
 
 from mpt import aot, cuda, gen, gradcheck
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kernel_cases  # noqa: E402  (beside this file)
 
 UNIT_ROUNDOFF = {"fp32": 2.0 ** -24, "f16": 2.0 ** -11, "bf16": 2.0 ** -8}
 # Same budget as mpt.ampcheck (AMP vs FP32): here the two sides differ far
@@ -72,6 +81,10 @@ def cases(selected):
     # A dynamic batch: one library, called with two batch sizes.
     out.append(("mlp-dynamic-f16", dict(model="mlp", batch=4, dynamic=True),
                 "f16", [4, 7]))
+    # Kernel-level cases against a float64 reference (kernel_cases.py);
+    # their precision and batches come with the case.
+    for name, factory in kernel_cases.CASES:
+        out.append((name, dict(kernel=factory), None, None))
     if selected:
         out = [c for c in out if any(re.fullmatch(s, c[0]) for s in selected)]
     return out
@@ -145,7 +158,61 @@ def cpu_reference(text):
             os.environ["MPT_TOOLS_DIR"] = saved
 
 
+def check_signature(case):
+    """The case's arrays fit its function's signature (dtypes, ranks,
+    static sizes), so that a mistake shows here, not on the GPU."""
+    arg_types, res_types = aot.parse_signature(case.text, "step")
+    for k, (ins, outs) in enumerate(zip(case.inputs, case.expected)):
+        for what, arrays, types in (("argument", ins, arg_types),
+                                    ("result", outs, res_types)):
+            if len(arrays) != len(types):
+                raise ValueError("call %d: %d %ss, the function has %d" % (
+                    k, len(arrays), what, len(types)))
+            for i, (a, t) in enumerate(zip(arrays, types)):
+                want = np.dtype(aot._NP_TYPES[t.elem])
+                if a.dtype != want or a.ndim != t.rank or any(
+                        s is not None and s != n
+                        for s, n in zip(t.shape, a.shape)):
+                    raise ValueError("call %d %s #%d: %s %s does not fit "
+                                     "%s" % (k, what, i, a.dtype,
+                                             a.shape, t.text))
+
+
+def build_kernel_case(name, factory, outdir, chip):
+    """A kernel_cases.py case: its function built as is, its float64
+    reference's results stored as the expected outputs."""
+    d = os.path.join(outdir, name)
+    shutil.rmtree(d, ignore_errors=True)
+    case = factory()
+    check_signature(case)
+    t0 = time.time()
+    cuda.build(case.text, d, chip=chip)
+    build_s = time.time() - t0
+    with open(os.path.join(d, "step.gpu.mlir")) as f:
+        launches = re.findall(r"gpu\.launch_func\s.*?@\w+::@(\w+)",
+                              f.read())
+    os.remove(os.path.join(d, "step.gpu.mlir"))
+    data = {}
+    for k, (ins, outs) in enumerate(zip(case.inputs, case.expected)):
+        for i, a in enumerate(ins):
+            data["in%d_%d" % (k, i)] = a
+        for i, a in enumerate(outs):
+            data["out%d_%d" % (k, i)] = a
+    np.savez(os.path.join(d, "data.npz"), **data)
+    meta = dict(case=name, precision=case.precision, batches=case.batches,
+                unit_roundoff=case.unit_roundoff, tolerance=case.tolerance,
+                norm="inf", reference="numpy float64",
+                kernels=len(launches), kernel_names=launches,
+                roles=case.roles, build_seconds=round(build_s, 2),
+                chip=chip, **case.extra)
+    with open(os.path.join(d, "meta.json"), "w") as f:
+        json.dump(meta, f)
+    return meta
+
+
 def build_case(name, spec, prec, batches, root, outdir, chip, amp_opt=None):
+    if "kernel" in spec:
+        return build_kernel_case(name, spec["kernel"], outdir, chip)
     d = os.path.join(outdir, name)
     shutil.rmtree(d, ignore_errors=True)
     text = source(spec, root)
@@ -175,7 +242,7 @@ def build_case(name, spec, prec, batches, root, outdir, chip, amp_opt=None):
     meta = dict(case=name, precision=prec, batches=batches,
                 unit_roundoff=UNIT_ROUNDOFF[prec],
                 tolerance=TOLERANCE_FACTOR * UNIT_ROUNDOFF[prec],
-                kernels=kernels, roles=signature_roles(text)[1],
+                kernels=kernels, roles=gradcheck.signature_roles(text)[1],
                 build_seconds=round(build_s, 2), chip=chip)
     with open(os.path.join(d, "meta.json"), "w") as f:
         json.dump(meta, f)

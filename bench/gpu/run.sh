@@ -6,7 +6,8 @@
 #   then compiles every case (shipped examples and generated MLP/CNN/
 #   transformer steps in FP32, f16 with dynamic loss scaling + AdamW, bf16)
 #   with mpt-lower-to-nvvm and computes the CPU path's results for random
-#   inputs, into BUILD_DIR/gpu-artifacts (prepare.py).
+#   inputs, plus the kernel-level cases of kernel_cases.py against a
+#   float64 reference, into BUILD_DIR/gpu-artifacts (prepare.py).
 #
 # On the GPU machine, from the repository root, with that folder carried:
 #   bench/gpu/device.sh BUILD_DIR/gpu-artifacts [OUT]

@@ -14,6 +14,7 @@
 #include "mpt/Pipelines/LowerToNVVM.h"
 #include "mpt/Conversion/ContractionToMMA/Passes.h"
 #include "mpt/Conversion/StepToGPU/Passes.h"
+#include "mpt/Pipelines/Pipelines.h"
 #include "mpt/Transforms/Passes.h"
 
 #include "mlir/Pass/PassRegistry.h"
@@ -62,8 +63,12 @@ static void addDevicePreparation(OpPassManager &pm,
 
 /// Buffers on the device, one kernel per linalg op.
 static void addKernels(OpPassManager &pm, const LowerToNVVMOptions &options) {
-  addText(pm, "one-shot-bufferize{bufferize-function-boundaries "
-              "function-boundary-type-conversion=identity-layout-map}");
+  // Transposes into the contractions' maps (no transpose kernels in the
+  // backward), elementwise chains and broadcasts fused (one kernel each),
+  // then buffers.
+  pm.addPass(createFoldTransposes());
+  buildBufferizationPipeline(pm, /*fuseElementwise=*/true,
+                             /*deallocate=*/false);
   pm.addNestedPass<func::FuncOp>(createDeviceBuffers());
   // Linked in, not looked up: a tool that had not registered the pass used
   // to get generic kernels with only a warning on stderr. The contractions

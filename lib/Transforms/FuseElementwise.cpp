@@ -2,6 +2,7 @@
 
 #include "mpt/Transforms/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/MemRef/Transforms/Transforms.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
@@ -84,6 +85,10 @@ struct FuseProducer : public OpRewritePattern<linalg::GenericOp> {
     if (!producer || producer->getNumResults() != 1 || !isElementwise(producer))
       return false;
     auto consumer = cast<linalg::GenericOp>(operand.getOwner());
+    // A contraction would recompute the producer for every point of the
+    // other operand (and lose its tensor-core form on the GPU).
+    if (linalg::isaContractionOpInterface(consumer))
+      return false;
     size_t uses = llvm::range_size(producer->getUses());
     if (uses != 1 && !(uses == 2 && inheritableInit(consumer, operand.get())))
       return false;
@@ -137,6 +142,64 @@ struct FuseProducer : public OpRewritePattern<linalg::GenericOp> {
   llvm::Statistic &count;
 };
 
+/// A splat constant tensor read by a generic becomes that scalar in its body:
+/// no tensor of copies is materialized (on the GPU, a global as large as
+/// the tensor). The value read is the same.
+struct InlineSplatInput : public OpRewritePattern<linalg::GenericOp> {
+  InlineSplatInput(MLIRContext *ctx, llvm::Statistic &count)
+      : OpRewritePattern(ctx), count(count) {}
+
+  static TypedAttr splatValue(Value v) {
+    auto cst = v.getDefiningOp<arith::ConstantOp>();
+    auto dense =
+        cst ? dyn_cast<DenseElementsAttr>(cst.getValue()) : DenseElementsAttr();
+    if (!dense || !dense.isSplat())
+      return {};
+    return dense.getSplatValue<TypedAttr>();
+  }
+
+  LogicalResult matchAndRewrite(linalg::GenericOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!op.hasPureTensorSemantics())
+      return rewriter.notifyMatchFailure(op, "not on tensors");
+    SmallVector<Value> inputs;
+    SmallVector<AffineMap> maps;
+    SmallVector<std::pair<unsigned, TypedAttr>> splats;
+    for (OpOperand *input : op.getDpsInputOperands()) {
+      if (TypedAttr value = splatValue(input->get())) {
+        splats.emplace_back(input->getOperandNumber(), value);
+        continue;
+      }
+      inputs.push_back(input->get());
+      maps.push_back(op.getMatchingIndexingMap(input));
+    }
+    if (splats.empty())
+      return rewriter.notifyMatchFailure(op, "no splat constant input");
+    for (OpOperand &init : op.getDpsInitsMutable())
+      maps.push_back(op.getMatchingIndexingMap(&init));
+    auto generic = linalg::GenericOp::create(
+        rewriter, op.getLoc(), op->getResultTypes(), inputs, op.getDpsInits(),
+        maps, op.getIteratorTypesArray());
+    generic->setDiscardableAttrs(op->getDiscardableAttrDictionary());
+    rewriter.inlineRegionBefore(op.getRegion(), generic.getRegion(),
+                                generic.getRegion().end());
+    Block &body = generic.getRegion().front();
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPointToStart(&body);
+    for (auto [index, value] : llvm::reverse(splats)) {
+      BlockArgument arg = body.getArgument(index);
+      rewriter.replaceAllUsesWith(
+          arg, arith::ConstantOp::create(rewriter, op.getLoc(), value));
+      body.eraseArgument(index);
+    }
+    rewriter.replaceOp(op, generic->getResults());
+    count += splats.size();
+    return success();
+  }
+
+  llvm::Statistic &count;
+};
+
 struct FuseElementwisePass
     : public mpt::impl::FuseElementwiseBase<FuseElementwisePass> {
   using Base::Base;
@@ -146,6 +209,7 @@ struct FuseElementwisePass
     if (freshDestinations)
       patterns.add<FreshDestination>(&getContext(), numFreshDest);
     patterns.add<FuseProducer>(&getContext(), maxBodyOps, numFused);
+    patterns.add<InlineSplatInput>(&getContext(), numSplats);
     // The sizes of a fresh destination are `tensor.dim`s of the value it
     // replaces; asking the producers for them instead keeps single uses
     // single (dynamic shapes).

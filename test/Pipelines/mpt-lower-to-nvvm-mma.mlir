@@ -5,7 +5,8 @@
 // output element looping over K).
 
 // The shipped MLP: 2 forward matmuls, 3 backward ones (dX of layer 1, dW of
-// both; the backward's transposes are linalg.transpose kernels of their own).
+// both), which read their operands transposed through their indexing maps
+// (mpt-fold-transposes: generics, no transpose kernels).
 // RUN: mpt-opt %mpt_src/examples/mlp.mlir --auto-mixed-precision=dtype=bf16 \
 // RUN:   | mpt-opt --mpt-lower-to-nvvm="format=isa" \
 // RUN:   | %PYTHON %S/../Integration/GPU/Inputs/extract_ptx.py \
@@ -18,11 +19,13 @@
 // RUN:   | FileCheck %s --check-prefix=F16 \
 // RUN:       --implicit-check-not="{{step_[0-9]+_(batch_)?matmul}}"
 
-// BF16-COUNT-5: .entry step_mma{{[0-9]+}}_matmul(
+// BF16-COUNT-2: .entry step_mma{{[0-9]+}}_matmul(
+// BF16-COUNT-3: .entry step_mma{{[0-9]+}}_generic(
 // BF16: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 // BF16-NOT: .f16.f16.f32
 
-// F16-COUNT-5: .entry step_mma{{[0-9]+}}_matmul(
+// F16-COUNT-2: .entry step_mma{{[0-9]+}}_matmul(
+// F16-COUNT-3: .entry step_mma{{[0-9]+}}_generic(
 // F16: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
 // F16-NOT: .bf16.bf16.f32
 
@@ -32,14 +35,16 @@
 // RUN:   | %PYTHON %S/../Integration/GPU/Inputs/extract_ptx.py \
 // RUN:   | FileCheck %s --check-prefix=OFF --implicit-check-not=mma.sync \
 // RUN:       --implicit-check-not=step_mma
-// OFF-COUNT-5: .entry step_{{[0-9]+}}_matmul(
+// OFF-COUNT-2: .entry step_{{[0-9]+}}_matmul(
+// OFF-NOT: .entry step_{{[0-9]+}}_transpose(
 
 // An FP32 step: no tensor-core kernel (no TF32 variant yet).
 // RUN: mpt-opt %mpt_src/examples/mlp.mlir --mpt-lower-to-nvvm="format=isa" \
 // RUN:   | %PYTHON %S/../Integration/GPU/Inputs/extract_ptx.py \
 // RUN:   | FileCheck %s --check-prefix=FP32 --implicit-check-not=mma.sync \
 // RUN:       --implicit-check-not=step_mma
-// FP32-COUNT-5: .entry step_{{[0-9]+}}_matmul(
+// FP32-COUNT-2: .entry step_{{[0-9]+}}_matmul(
+// FP32-NOT: .entry step_{{[0-9]+}}_transpose(
 
 // The CNN in bf16: its convolutions keep the generic path, the head's three
 // matmuls (forward, dW, dX of the flattened features) take tensor cores.

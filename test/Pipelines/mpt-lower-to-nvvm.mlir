@@ -8,13 +8,13 @@
 // host: a loss reduced to a 0-d tensor, a flag read back with
 // tensor.extract, a branch on it (skipped update), a scalar chain built
 // into a 0-d tensor, a dynamic batch. Every op becomes a kernel of one
-// gpu.module; the host allocates, launches on one stream, frees and waits
-// once, at the end.
+// gpu.module (elementwise chains fused: 6 kernels); the host allocates,
+// launches on one stream, frees and waits once, at the end.
 
 // CHECK-LABEL: llvm.func @step(
 // CHECK: llvm.call @mgpuStreamCreate()
 // CHECK: llvm.call @mgpuMemAlloc
-// CHECK-COUNT-9: gpu.launch_func <%{{.*}} : !llvm.ptr> @step_kernels::
+// CHECK-COUNT-6: gpu.launch_func <%{{.*}} : !llvm.ptr> @step_kernels::
 // CHECK-NOT: gpu.launch_func
 // CHECK: llvm.call @mgpuMemFree
 // CHECK: llvm.call @mgpuStreamSynchronize
@@ -27,7 +27,7 @@
 // NOCI-NOT: _mlir_ciface_step
 
 // PTX: .target sm_90a
-// PTX: .entry step_0_generic
+// PTX: .entry step_1_generic
 // The bounds check of the one-dimensional grid.
 // PTX: setp.{{.*}}.u64
 // f16 ops are emitted in f32 and rounded per op; LLVM narrows such an op

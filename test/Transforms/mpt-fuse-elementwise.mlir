@@ -103,3 +103,55 @@ func.func @negative_reads_outs(%a: tensor<4xf32>, %b: tensor<4xf32>, %acc: tenso
   } -> tensor<f32>
   return %0, %1 : tensor<4xf32>, tensor<f32>
 }
+
+// -----
+
+// A splat constant tensor (the relu backward's zeros) becomes the scalar
+// in the payload: no tensor of zeros remains. The comparison is unchanged.
+// CHECK-LABEL: func.func @splat_input
+// CHECK-NOT: dense<0.0
+// CHECK: linalg.generic {{.*}} ins(%arg0, %arg1 : tensor<4x8xf16>, tensor<4x8xf16>)
+// CHECK: ^bb0(%[[X:.*]]: f16, %[[G:.*]]: f16, %{{.*}}: f16):
+// CHECK: %[[Z:.*]] = arith.constant 0.000000e+00 : f16
+// CHECK: arith.cmpf ogt, %[[X]], %[[Z]] : f16
+// CHECK: arith.select
+func.func @splat_input(%x: tensor<4x8xf16>, %g: tensor<4x8xf16>) -> tensor<4x8xf16> {
+  %zeros = arith.constant dense<0.0> : tensor<4x8xf16>
+  %e = tensor.empty() : tensor<4x8xf16>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%x, %zeros, %g : tensor<4x8xf16>, tensor<4x8xf16>, tensor<4x8xf16>) outs(%e : tensor<4x8xf16>) {
+  ^bb0(%a: f16, %z: f16, %b: f16, %o: f16):
+    %c = arith.cmpf ogt, %a, %z : f16
+    %s = arith.select %c, %b, %z : f16
+    linalg.yield %s : f16
+  } -> tensor<4x8xf16>
+  return %r : tensor<4x8xf16>
+}
+
+// -----
+
+// Negative: an elementwise producer whose only use is a contraction is not
+// fused into it (it would be recomputed for every column).
+// CHECK-LABEL: func.func @no_fusion_into_contraction
+// CHECK: %[[EXP:.*]] = linalg.generic
+// CHECK: math.exp
+// CHECK: linalg.generic {{.*}} ins(%[[EXP]], %arg1
+func.func @no_fusion_into_contraction(%a: tensor<16x32xf32>, %b: tensor<32x8xf32>, %c: tensor<16x8xf32>) -> tensor<16x8xf32> {
+  %e = tensor.empty() : tensor<16x32xf32>
+  %ea = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%a : tensor<16x32xf32>) outs(%e : tensor<16x32xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %y = math.exp %x : f32
+    linalg.yield %y : f32
+  } -> tensor<16x32xf32>
+  %m = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d2, d1)>, affine_map<(d0, d1, d2) -> (d0, d1)>],
+                       iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%ea, %b : tensor<16x32xf32>, tensor<32x8xf32>) outs(%c : tensor<16x8xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<16x8xf32>
+  return %m : tensor<16x8xf32>
+}

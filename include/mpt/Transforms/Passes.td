@@ -414,6 +414,45 @@ def AttachOptimizer : Pass<"mpt-attach-optimizer", "::mlir::ModuleOp"> {
 // Lowering passes whose cost stays linear in the size of the step
 //===----------------------------------------------------------------------===//
 
+def FoldTransposes : Pass<"mpt-fold-transposes"> {
+  let summary = "Fold transposes into the contractions that read them";
+  let description = [{
+    A backward reads weights and activations transposed (`dX = dY W^T`,
+    `dW = X^T dY`). A contraction on tensors (`linalg.matmul`,
+    `linalg.batch_matmul`, or a contraction `linalg.generic`) that reads the
+    result of a `linalg.transpose` becomes a `linalg.generic` that reads the
+    transpose's input through the composed indexing map, with the
+    contraction's own body (casts included) and discardable attributes. The
+    transpose is then dead unless something else reads it. The values
+    computed do not change: the same products are summed in the same order.
+
+    With `generalize` (default), `linalg.broadcast`, `linalg.reduce` and the
+    transposes that no contraction reads become `linalg.generic`, so that
+    `mpt-fuse-elementwise` can fuse them with elementwise neighbours (a
+    broadcast bias into its add, say). Other named ops (fills, matmuls)
+    stay named.
+
+    ```mlir
+    %t = linalg.transpose ins(%x : tensor<64x256xf16>) outs(%e : tensor<256x64xf16>) permutation = [1, 0]
+    %m = linalg.matmul ins(%t, %dy : tensor<256x64xf16>, tensor<64x128xf16>) outs(%acc : tensor<256x128xf32>) -> tensor<256x128xf32>
+    // becomes
+    %m = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d2, d0)>, affine_map<(d0, d1, d2) -> (d2, d1)>, affine_map<(d0, d1, d2) -> (d0, d1)>], ...}
+           ins(%x, %dy : tensor<64x256xf16>, tensor<64x128xf16>) outs(%acc : tensor<256x128xf32>) { ...matmul body... }
+    ```
+  }];
+  let options = [
+    Option<"generalize", "generalize", "bool", /*default=*/"true",
+           "Turn broadcasts, reductions and remaining transposes into "
+           "linalg.generic (for fusion)">
+  ];
+  let statistics = [
+    Statistic<"numFolded", "num-folded", "Transposes folded into maps">,
+    Statistic<"numGeneralized", "num-generalized",
+              "Named ops turned into linalg.generic">
+  ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def FuseElementwise : Pass<"mpt-fuse-elementwise"> {
   let summary = "Fuse chains of elementwise linalg.generic ops on tensors";
   let description = [{
@@ -437,8 +476,14 @@ def FuseElementwise : Pass<"mpt-fuse-elementwise"> {
     then no longer form one alias set. A 100k-op transformer bufferized in
     559 s without, 7.5 s with.
 
+    A producer is not fused into a contraction (it would be recomputed for
+    every point of the other operand, and a tensor-core contraction would
+    lose its form). A splat constant tensor that a generic reads becomes
+    the scalar constant in its payload, so that no tensor of copies is
+    materialized.
+
     The scalar ops of the payloads are kept as they are (same types, same
-    order) and nothing is folded, so the values computed do not change.
+    order) and nothing else is folded, so the values computed do not change.
 
     ```mlir
     %0 = linalg.generic ... ins(%a, %a) outs(%a) { addf }
@@ -460,9 +505,12 @@ def FuseElementwise : Pass<"mpt-fuse-elementwise"> {
   let statistics = [
     Statistic<"numFused", "num-fused", "Producers fused into consumers">,
     Statistic<"numFreshDest", "num-fresh-destinations",
-              "Destinations replaced by tensor.empty">
+              "Destinations replaced by tensor.empty">,
+    Statistic<"numSplats", "num-splats",
+              "Splat constant inputs turned into scalars">
   ];
   let dependentDialects = [
+    "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",
     "::mlir::tensor::TensorDialect"
   ];

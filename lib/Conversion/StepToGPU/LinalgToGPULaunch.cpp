@@ -102,9 +102,8 @@ struct LinalgToGPULaunchPass
       (iter == utils::IteratorType::parallel ? parallel : reduction)
           .push_back(i);
     if (blockReductions)
-      if (std::optional<SmallVector<Operation *>> combiners =
-              matchFullReduction(op))
-        return convertFullReduction(op, *combiners, sizes);
+      if (std::optional<ReductionPlan> plan = matchTiledReduction(op))
+        return convertReduction(op, *plan, sizes, parallel, reduction);
 
     Value one = arith::ConstantIndexOp::create(b, loc, 1);
     // An op without parallel dimension runs in a single thread.
@@ -131,14 +130,8 @@ struct LinalgToGPULaunchPass
 
     SmallVector<Value> ivs(sizes.size());
     // The innermost parallel dimension varies fastest across threads.
-    for (unsigned d : llvm::reverse(parallel)) {
-      if (d == parallel.front()) {
-        ivs[d] = linear;
-        break;
-      }
-      ivs[d] = arith::RemUIOp::create(b, loc, linear, sizes[d]);
-      linear = arith::DivUIOp::create(b, loc, linear, sizes[d]);
-    }
+    if (!parallel.empty())
+      delinearize(b, loc, linear, parallel, sizes, ivs);
     Value zero = arith::ConstantIndexOp::create(b, loc, 0);
     for (unsigned d : reduction) {
       auto loop = scf::ForOp::create(b, loc, zero, sizes[d], one);
@@ -158,15 +151,18 @@ struct LinalgToGPULaunchPass
   /// A launch of `blocks` x `threads` (x only); all kernels of a function
   /// go into one GPU module (one binary to load), each named after its op.
   gpu::LaunchOp createLaunch(OpBuilder &b, Location loc, linalg::LinalgOp op,
-                             Value blocks, Value threads, TypeRange workgroup) {
+                             Value blocks, Value threads, TypeRange workgroup,
+                             Value blocksY = Value()) {
     Value one = arith::ConstantIndexOp::create(b, loc, 1);
+    if (!blocksY)
+      blocksY = one;
     auto fn = op->getParentOfType<func::FuncOp>();
     std::string name = (fn.getName() + "_" + Twine(counter++) + "_" +
                         op->getName().stripDialect())
                            .str();
     llvm::replace(name, '.', '_');
     return gpu::LaunchOp::create(
-        b, loc, blocks, one, one, threads, one, one,
+        b, loc, blocks, blocksY, one, threads, one, one,
         /*dynamicSharedMemorySize=*/nullptr, /*asyncTokenType=*/nullptr,
         /*asyncDependencies=*/{}, workgroup,
         /*privateAttributions=*/{}, /*clusterSizeX=*/nullptr,
@@ -175,104 +171,242 @@ struct LinalgToGPULaunchPass
         SymbolRefAttr::get(b.getContext(), name));
   }
 
-  /// The combiner of each output of a full reduction into 0-d outputs, when
-  /// every one is a commutative op with a neutral element (sum, max, or, …).
-  static std::optional<SmallVector<Operation *>>
-  matchFullReduction(linalg::LinalgOp op) {
-    if (op.getNumParallelLoops() != 0 || op.getNumReductionLoops() == 0 ||
-        op->getNumRegions() != 1)
+  static constexpr int64_t kReductionThreads = 256;
+  /// Independent accumulators a thread keeps, so that several loads are in
+  /// flight at once.
+  static constexpr int64_t kUnroll = 4;
+  /// A split of the reduction gives each thread at least this many elements.
+  static constexpr int64_t kMinPerThread = 32;
+
+  /// How a reduction whose outputs each combine with one commutative op that
+  /// has a neutral element (a sum, a max, an or) runs: a block of
+  /// `kReductionThreads` threads per `lanesP` outputs, `lanesR` threads per
+  /// output folding a strided part of its reduction with the op's own body.
+  struct ReductionPlan {
+    SmallVector<Operation *> combiners;
+    /// Whether neighbouring threads take neighbouring outputs (the innermost
+    /// dimension of the input is a parallel one: column sums) rather than
+    /// neighbouring elements of one output's reduction (row sums).
+    bool parallelFast = false;
+    int64_t lanesP = 1, lanesR = kReductionThreads;
+  };
+
+  /// The plan of a reduction op, if its outputs are indexed by parallel
+  /// dims only and each is updated by one commutative combiner with a
+  /// neutral element. Contractions with parallel dims (an f32 matmul) keep
+  /// one thread per output: neighbouring threads there share the rows of
+  /// one operand.
+  std::optional<ReductionPlan> matchTiledReduction(linalg::LinalgOp op) {
+    if (op.getNumReductionLoops() == 0 || op->getNumRegions() != 1)
       return std::nullopt;
-    Block *body = op.getBlock();
+    bool full = op.getNumParallelLoops() == 0;
+    if (!full && linalg::isaContractionOpInterface(op))
+      return std::nullopt;
+    SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
+    auto isParallel = [&](AffineExpr e) {
+      auto dim = dyn_cast<AffineDimExpr>(e);
+      return dim && iters[dim.getPosition()] == utils::IteratorType::parallel;
+    };
     SmallVector<BlockArgument> outs;
     for (OpOperand &init : op.getDpsInitsMutable()) {
-      auto type = dyn_cast<MemRefType>(init.get().getType());
-      if (!type || type.getRank() != 0)
+      if (!isa<MemRefType>(init.get().getType()) ||
+          !llvm::all_of(op.getMatchingIndexingMap(&init).getResults(),
+                        isParallel))
         return std::nullopt;
       outs.push_back(op.getMatchingBlockArgument(&init));
     }
-    SmallVector<Operation *> combiners;
+    ReductionPlan plan;
     for (unsigned i = 0; i < outs.size(); ++i) {
       SmallVector<Operation *> ops;
       if (!matchReduction(outs, i, ops) || ops.size() != 1 ||
           !ops[0]->hasTrait<OpTrait::IsCommutative>() ||
           !arith::getNeutralElement(ops[0]))
         return std::nullopt;
-      combiners.push_back(ops[0]);
+      plan.combiners.push_back(ops[0]);
     }
-    (void)body;
-    return combiners;
+    if (full)
+      return plan;
+    // The layout follows the innermost dimension of the first input.
+    for (OpOperand *input : op.getDpsInputOperands()) {
+      auto type = dyn_cast<MemRefType>(input->get().getType());
+      if (!type || type.getRank() == 0)
+        continue;
+      AffineMap map = op.getMatchingIndexingMap(input);
+      plan.parallelFast = isParallel(map.getResults().back());
+      break;
+    }
+    plan.lanesP = plan.parallelFast ? 32 : kReductionThreads / 32;
+    plan.lanesR = kReductionThreads / plan.lanesP;
+    // A short static reduction keeps one thread per output.
+    int64_t staticR = 1;
+    for (auto [i, size] : llvm::enumerate(op.getStaticLoopRanges()))
+      if (iters[i] == utils::IteratorType::reduction)
+        staticR = ShapedType::isDynamic(size) || ShapedType::isDynamic(staticR)
+                      ? ShapedType::kDynamic
+                      : staticR * size;
+    if (!ShapedType::isDynamic(staticR) && staticR < plan.lanesR)
+      return std::nullopt;
+    return plan;
   }
 
-  /// A full reduction in one block of `kReductionThreads` threads: each
-  /// thread folds a strided part of the iteration space into registers with
-  /// the op's own body (starting from the neutral elements), then a tree in
-  /// shared memory combines the partial results and thread 0 combines the
-  /// total into the output. The summation order differs from a sequential
-  /// loop's (it is pairwise across threads).
-  LogicalResult convertFullReduction(linalg::LinalgOp op,
-                                     ArrayRef<Operation *> combiners,
-                                     ArrayRef<Value> sizes) {
-    OpBuilder b(op);
-    Location loc = op.getLoc();
-    constexpr int64_t kThreads = 1024;
+  /// `linear` split into the given loop dims (the last one fastest).
+  static void delinearize(OpBuilder &b, Location loc, Value linear,
+                          ArrayRef<unsigned> dims, ArrayRef<Value> sizes,
+                          MutableArrayRef<Value> ivs) {
+    for (unsigned d : llvm::reverse(dims)) {
+      if (d == dims.front()) {
+        ivs[d] = linear;
+        break;
+      }
+      ivs[d] = arith::RemUIOp::create(b, loc, linear, sizes[d]);
+      linear = arith::DivUIOp::create(b, loc, linear, sizes[d]);
+    }
+  }
+
+  static Value product(OpBuilder &b, Location loc, ArrayRef<unsigned> dims,
+                       ArrayRef<Value> sizes) {
     Value total = arith::ConstantIndexOp::create(b, loc, 1);
-    for (Value size : sizes)
-      total = arith::MulIOp::create(b, loc, total, size);
-    SmallVector<Type> shared;
+    for (unsigned d : dims)
+      total = b.createOrFold<arith::MulIOp>(loc, total, sizes[d]);
+    return total;
+  }
+
+  using FoldFn = function_ref<SmallVector<Value>(OpBuilder &, Value p, Value r,
+                                                 ValueRange accs)>;
+  using FinishFn =
+      function_ref<void(OpBuilder &, Value p, Value split, ValueRange totals)>;
+
+  /// One launch reducing `reduced` elements for each of `outputs` outputs,
+  /// the reduction cut into `splits` contiguous parts along grid y. Each
+  /// thread folds its elements (`fold` of output p, element r) into
+  /// `kUnroll` sets of accumulators started at the neutral elements; a tree
+  /// in shared memory combines the lanes of an output; `finish` gets the
+  /// total of output p over split s.
+  void emitReduction(OpBuilder &b, Location loc, linalg::LinalgOp op,
+                     ArrayRef<Operation *> combiners, bool parallelFast,
+                     int64_t lanesP, int64_t lanesR, Value outputs,
+                     Value reduced, Value splits, FoldFn fold,
+                     FinishFn finish) {
     auto workgroup = gpu::AddressSpaceAttr::get(
         b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
-    for (Operation *combiner : combiners)
-      shared.push_back(MemRefType::get({kThreads},
-                                       combiner->getResult(0).getType(),
+    SmallVector<Type> shared, types;
+    for (Operation *combiner : combiners) {
+      types.push_back(combiner->getResult(0).getType());
+      shared.push_back(MemRefType::get({kReductionThreads}, types.back(),
                                        MemRefLayoutAttrInterface{}, workgroup));
-    Value one = arith::ConstantIndexOp::create(b, loc, 1);
-    Value threads = arith::ConstantIndexOp::create(b, loc, kThreads);
-    auto launch = createLaunch(b, loc, op, one, threads, shared);
+    }
+    auto cst = [&](int64_t v) -> Value {
+      return arith::ConstantIndexOp::create(b, loc, v);
+    };
+    Value one = cst(1);
+    Value blocks = arith::MaxUIOp::create(
+        b, loc, arith::CeilDivUIOp::create(b, loc, outputs, cst(lanesP)), one);
+    auto launch = createLaunch(b, loc, op, blocks, cst(kReductionThreads),
+                               shared, splits);
     Block &body = launch.getBody().front();
+    OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&body);
     gpu::TerminatorOp::create(b, loc);
     b.setInsertionPointToStart(&body);
     Value tid = launch.getThreadIds().x;
-    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-
-    // Each thread folds elements tid, tid + T, tid + 2T, ...
-    SmallVector<Value> inits;
+    Value laneP, laneR;
+    if (parallelFast) {
+      laneP = arith::RemUIOp::create(b, loc, tid, cst(lanesP));
+      laneR = arith::DivUIOp::create(b, loc, tid, cst(lanesP));
+    } else {
+      laneP = arith::DivUIOp::create(b, loc, tid, cst(lanesR));
+      laneR = arith::RemUIOp::create(b, loc, tid, cst(lanesR));
+    }
+    Value p = arith::AddIOp::create(
+        b, loc,
+        arith::MulIOp::create(b, loc, launch.getBlockIds().x, cst(lanesP)),
+        laneP);
+    Value split = launch.getBlockIds().y;
+    // Split s folds [s * chunk, min((s + 1) * chunk, reduced)); the lane
+    // its elements first, first + lanesR, ...
+    Value chunk = arith::MulIOp::create(
+        b, loc,
+        arith::CeilDivUIOp::create(
+            b, loc, arith::CeilDivUIOp::create(b, loc, reduced, splits),
+            cst(lanesR)),
+        cst(lanesR));
+    Value start = arith::MulIOp::create(b, loc, split, chunk);
+    Value end = arith::MinUIOp::create(
+        b, loc, arith::AddIOp::create(b, loc, start, chunk), reduced);
+    Value first = arith::AddIOp::create(b, loc, start, laneR);
+    Value inP =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, p, outputs);
+    Value active = arith::AndIOp::create(
+        b, loc, inP,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, first, end));
+    SmallVector<Value> neutral;
     for (Operation *combiner : combiners)
-      inits.push_back(arith::ConstantOp::create(
+      neutral.push_back(arith::ConstantOp::create(
           b, loc, *arith::getNeutralElement(combiner)));
-    auto loop = scf::ForOp::create(b, loc, tid, total, threads, inits);
+    auto ifOp = scf::IfOp::create(b, loc, types, active, /*withElse=*/true);
     {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(loop.getBody());
-      SmallVector<Value> ivs(sizes.size());
-      Value linear = loop.getInductionVar();
-      for (int64_t d = sizes.size() - 1; d >= 0; --d) {
-        if (d == 0) {
-          ivs[d] = linear;
-          break;
+      OpBuilder::InsertionGuard inner(b);
+      b.setInsertionPointToStart(ifOp.elseBlock());
+      scf::YieldOp::create(b, loc, neutral);
+      b.setInsertionPointToStart(ifOp.thenBlock());
+      Value count = arith::CeilDivUIOp::create(
+          b, loc, arith::SubIOp::create(b, loc, end, first), cst(lanesR));
+      Value mainCount = arith::SubIOp::create(
+          b, loc, count, arith::RemUIOp::create(b, loc, count, cst(kUnroll)));
+      auto element = [&](OpBuilder &lb, Value j) -> Value {
+        return arith::AddIOp::create(
+            lb, loc, first, arith::MulIOp::create(lb, loc, j, cst(lanesR)));
+      };
+      SmallVector<Value> inits;
+      for (int64_t u = 0; u < kUnroll; ++u)
+        llvm::append_range(inits, neutral);
+      auto main =
+          scf::ForOp::create(b, loc, cst(0), mainCount, cst(kUnroll), inits);
+      {
+        OpBuilder::InsertionGuard loopGuard(b);
+        b.setInsertionPointToStart(main.getBody());
+        SmallVector<Value> next;
+        size_t n = combiners.size();
+        for (int64_t u = 0; u < kUnroll; ++u) {
+          Value j =
+              arith::AddIOp::create(b, loc, main.getInductionVar(), cst(u));
+          llvm::append_range(next,
+                             fold(b, p, element(b, j),
+                                  main.getRegionIterArgs().slice(u * n, n)));
         }
-        ivs[d] = arith::RemUIOp::create(b, loc, linear, sizes[d]);
-        linear = arith::DivUIOp::create(b, loc, linear, sizes[d]);
+        scf::YieldOp::create(b, loc, next);
       }
-      SmallVector<Value> next =
-          foldBody(b, loc, op, ivs, loop.getRegionIterArgs());
-      scf::YieldOp::create(b, loc, next);
+      SmallVector<Value> accs(main.getResults().take_front(combiners.size()));
+      for (int64_t u = 1; u < kUnroll; ++u)
+        for (auto [i, combiner] : llvm::enumerate(combiners))
+          accs[i] = combine(b, combiner, accs[i],
+                            main.getResult(u * combiners.size() + i));
+      auto tail = scf::ForOp::create(b, loc, mainCount, count, one, accs);
+      {
+        OpBuilder::InsertionGuard loopGuard(b);
+        b.setInsertionPointToStart(tail.getBody());
+        scf::YieldOp::create(b, loc,
+                             fold(b, p, element(b, tail.getInductionVar()),
+                                  tail.getRegionIterArgs()));
+      }
+      scf::YieldOp::create(b, loc, tail.getResults());
     }
 
-    // Tree in shared memory.
+    // Tree over the lanes of an output in shared memory.
     SmallVector<Value> buffers(launch.getWorkgroupAttributions());
-    for (auto [buffer, partial] : llvm::zip(buffers, loop.getResults()))
+    for (auto [buffer, partial] : llvm::zip(buffers, ifOp.getResults()))
       memref::StoreOp::create(b, loc, partial, buffer, tid);
     gpu::BarrierOp::create(b, loc);
-    for (int64_t half = kThreads / 2; half >= 1; half /= 2) {
-      Value h = arith::ConstantIndexOp::create(b, loc, half);
-      Value active =
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, tid, h);
-      auto ifOp = scf::IfOp::create(b, loc, active, /*withElse=*/false);
+    int64_t laneStride = parallelFast ? lanesP : 1;
+    for (int64_t half = lanesR / 2; half >= 1; half /= 2) {
+      Value activeLane = arith::CmpIOp::create(
+          b, loc, arith::CmpIPredicate::ult, laneR, cst(half));
+      auto step = scf::IfOp::create(b, loc, activeLane, /*withElse=*/false);
       {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(ifOp.thenBlock());
-        Value other = arith::AddIOp::create(b, loc, tid, h);
+        OpBuilder::InsertionGuard inner(b);
+        b.setInsertionPointToStart(step.thenBlock());
+        Value other =
+            arith::AddIOp::create(b, loc, tid, cst(half * laneStride));
         for (auto [buffer, combiner] : llvm::zip(buffers, combiners)) {
           Value x = memref::LoadOp::create(b, loc, buffer, tid);
           Value y = memref::LoadOp::create(b, loc, buffer, other);
@@ -282,20 +416,134 @@ struct LinalgToGPULaunchPass
       }
       gpu::BarrierOp::create(b, loc);
     }
-    Value first =
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid, zero);
-    auto last = scf::IfOp::create(b, loc, first, /*withElse=*/false);
+    Value leader = arith::AndIOp::create(
+        b, loc, inP,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, laneR, cst(0)));
+    auto last = scf::IfOp::create(b, loc, leader, /*withElse=*/false);
     b.setInsertionPointToStart(last.thenBlock());
-    for (auto [i, init] : llvm::enumerate(op.getDpsInits())) {
-      Value acc = memref::LoadOp::create(b, loc, init, ValueRange{});
-      Value sum = memref::LoadOp::create(b, loc, buffers[i], zero);
-      memref::StoreOp::create(b, loc, combine(b, combiners[i], acc, sum), init,
-                              ValueRange{});
-    }
-    op->erase();
+    SmallVector<Value> totals;
+    for (Value buffer : buffers)
+      totals.push_back(memref::LoadOp::create(b, loc, buffer, tid));
+    finish(b, p, split, totals);
     sinkGlobals(launch);
     ++numLaunches;
+  }
+
+  /// A reduction of `plan`'s kind. When its outputs alone give too few
+  /// blocks to fill the GPU, the reduction is split along grid y into
+  /// partial results in a device buffer, which a second launch combines
+  /// into the outputs. Either way the summation order is fixed by the
+  /// shapes (pairwise across lanes), not by timing, but differs from a
+  /// sequential loop's.
+  LogicalResult convertReduction(linalg::LinalgOp op, const ReductionPlan &plan,
+                                 ArrayRef<Value> sizes,
+                                 ArrayRef<unsigned> parallel,
+                                 ArrayRef<unsigned> reduction) {
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    auto cst = [&](int64_t v) -> Value {
+      return arith::ConstantIndexOp::create(b, loc, v);
+    };
+    Value outputs = product(b, loc, parallel, sizes);
+    Value reduced = product(b, loc, reduction, sizes);
+    // Splits: enough blocks for two per SM, each thread folding at least
+    // kMinPerThread elements.
+    Value blocks = b.createOrFold<arith::MaxUIOp>(
+        loc, b.createOrFold<arith::CeilDivUIOp>(loc, outputs, cst(plan.lanesP)),
+        cst(1));
+    Value wanted =
+        b.createOrFold<arith::CeilDivUIOp>(loc, cst(2 * numSMs), blocks);
+    Value most = b.createOrFold<arith::MaxUIOp>(
+        loc,
+        b.createOrFold<arith::DivUIOp>(loc, reduced,
+                                       cst(plan.lanesR * kMinPerThread)),
+        cst(1));
+    Value splits = b.createOrFold<arith::MinUIOp>(loc, wanted, most);
+    std::optional<int64_t> staticSplits = getConstantIntValue(splits);
+
+    auto ivsAt = [&](OpBuilder &ib, Value p, Value r) {
+      SmallVector<Value> ivs(sizes.size());
+      if (!parallel.empty())
+        delinearize(ib, loc, p, parallel, sizes, ivs);
+      if (r)
+        delinearize(ib, loc, r, reduction, sizes, ivs);
+      return ivs;
+    };
+    auto foldOp = [&](OpBuilder &ib, Value p, Value r, ValueRange accs) {
+      return foldBody(ib, loc, op, ivsAt(ib, p, r), accs);
+    };
+    // The outputs' indexing maps read only parallel dims.
+    auto writeOutputs = [&](OpBuilder &ib, Value p, Value, ValueRange totals) {
+      SmallVector<Value> ivs = ivsAt(ib, p, Value());
+      Value zero = arith::ConstantIndexOp::create(ib, loc, 0);
+      for (Value &iv : ivs)
+        if (!iv)
+          iv = zero;
+      for (auto [i, init] : llvm::enumerate(op.getDpsInitsMutable())) {
+        SmallVector<Value> indices =
+            applyMap(ib, loc, op.getMatchingIndexingMap(&init), ivs);
+        Value acc = memref::LoadOp::create(ib, loc, init.get(), indices);
+        memref::StoreOp::create(ib, loc,
+                                combine(ib, plan.combiners[i], acc, totals[i]),
+                                init.get(), indices);
+      }
+    };
+    if (staticSplits && *staticSplits == 1) {
+      emitReduction(b, loc, op, plan.combiners, plan.parallelFast, plan.lanesP,
+                    plan.lanesR, outputs, reduced, splits, foldOp,
+                    writeOutputs);
+      op->erase();
+      return success();
+    }
+    // Partial results [split][output], combined by a second launch.
+    SmallVector<Value> partials;
+    for (Operation *combiner : plan.combiners) {
+      auto type = MemRefType::get({ShapedType::kDynamic, ShapedType::kDynamic},
+                                  combiner->getResult(0).getType());
+      partials.push_back(
+          gpu::AllocOp::create(b, loc, type, /*asyncToken=*/Type(),
+                               /*asyncDependencies=*/ValueRange{},
+                               ValueRange{splits, outputs},
+                               /*symbolOperands=*/ValueRange{},
+                               /*hostShared=*/false)
+              .getMemref());
+    }
+    auto writePartials = [&](OpBuilder &ib, Value p, Value split,
+                             ValueRange totals) {
+      for (auto [partial, total] : llvm::zip(partials, totals))
+        memref::StoreOp::create(ib, loc, total, partial, ValueRange{split, p});
+    };
+    emitReduction(b, loc, op, plan.combiners, plan.parallelFast, plan.lanesP,
+                  plan.lanesR, outputs, reduced, splits, foldOp, writePartials);
+    auto combinePartials = [&](OpBuilder &ib, Value p, Value r,
+                               ValueRange accs) {
+      SmallVector<Value> next;
+      for (auto [partial, acc, combiner] :
+           llvm::zip(partials, accs, plan.combiners))
+        next.push_back(combine(
+            ib, combiner, acc,
+            memref::LoadOp::create(ib, loc, partial, ValueRange{r, p})));
+      return next;
+    };
+    bool full = parallel.empty();
+    int64_t lanesP = full ? 1 : 32;
+    emitReduction(b, loc, op, plan.combiners, /*parallelFast=*/!full, lanesP,
+                  kReductionThreads / lanesP, outputs, splits, cst(1),
+                  combinePartials, writeOutputs);
+    for (Value partial : partials)
+      gpu::DeallocOp::create(b, loc, /*asyncToken=*/Type(), ValueRange{},
+                             partial);
+    op->erase();
     return success();
+  }
+
+  static SmallVector<Value> applyMap(OpBuilder &b, Location loc, AffineMap map,
+                                     ValueRange ivs) {
+    SmallVector<Value> indices;
+    for (unsigned r = 0; r < map.getNumResults(); ++r)
+      indices.push_back(
+          affine::AffineApplyOp::create(b, loc, map.getSubMap({r}), ivs));
+    return indices;
   }
 
   /// The combiner applied to two values (a clone with new operands).
@@ -320,12 +568,10 @@ struct LinalgToGPULaunchPass
         mapping.map(arg, v);
         continue;
       }
-      AffineMap map = op.getMatchingIndexingMap(input);
-      SmallVector<Value> indices;
-      for (unsigned r = 0; r < map.getNumResults(); ++r)
-        indices.push_back(
-            affine::AffineApplyOp::create(b, loc, map.getSubMap({r}), ivs));
-      mapping.map(arg, memref::LoadOp::create(b, loc, v, indices));
+      mapping.map(arg,
+                  memref::LoadOp::create(
+                      b, loc, v,
+                      applyMap(b, loc, op.getMatchingIndexingMap(input), ivs)));
     }
     for (auto [init, acc] : llvm::zip(op.getDpsInitsMutable(), accs))
       mapping.map(op.getMatchingBlockArgument(&init), acc);

@@ -135,16 +135,25 @@ def LinalgToGPULaunch : Pass<"mpt-linalg-to-gpu-launch", "::mlir::func::FuncOp">
     neighbouring elements) and `block-size` threads per block. The thread
     with linear id `i < P` computes one point of the parallel space and loops
     over the reduction dimensions sequentially (the op's scalar
-    implementation), so a reduction over a large dimension is correct but
-    runs in one thread per output element. An op with no parallel
-    dimension runs in one thread, except a full reduction whose outputs
-    each combine with one commutative op that has a neutral element (a sum,
-    a max, an or: the loss, the Inf/NaN check and sum of squares of a
-    gradient): with `block-reductions` it runs in one block of 1024
-    threads, each folding a strided part of the elements with the op's own
-    body, then a tree in shared memory (pairwise, so the summation order
-    differs from a sequential loop's). Constant globals read by the op are
-    sunk into the kernel.
+    implementation). A reduction whose outputs each combine with one
+    commutative op that has a neutral element (a sum, a max, an or: column
+    sums of bias gradients, softmax and loss rows, the Inf/NaN check and
+    sums of squares of gradients), with `block-reductions`, runs instead as
+    a block of 256 threads per group of outputs: 32 outputs x 8 lanes when
+    the innermost dimension of its first input is a parallel one (column
+    sums: neighbouring threads read neighbouring columns), 8 outputs x 32
+    lanes otherwise (row sums), 256 lanes for a full reduction. Each lane
+    folds a strided part of its output's reduction with the op's own body
+    into four sets of accumulators (four loads in flight), then a tree in
+    shared memory combines the lanes. When the outputs give fewer than two
+    blocks per SM (`num-sms`), the reduction is also split along grid y into
+    partial results in a device buffer that a second launch combines, each
+    thread keeping at least 32 elements. Summation is pairwise, in an order
+    fixed by the shapes, so it differs from a sequential loop's but not from
+    run to run. A contraction with parallel dimensions (an f32 matmul) and a
+    reduction over fewer static elements than lanes keep one thread per
+    output. An op with no parallel dimension otherwise runs in one thread.
+    Constant globals read by the op are sunk into the kernel.
 
     ```mlir
     // before
@@ -163,9 +172,13 @@ def LinalgToGPULaunch : Pass<"mpt-linalg-to-gpu-launch", "::mlir::func::FuncOp">
     Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
            "Threads per block">,
     Option<"blockReductions", "block-reductions", "bool", /*default=*/"true",
-           "Run a full reduction (no parallel dimension, 0-d outputs, "
-           "commutative combiners with a neutral element) in one block of "
-           "1024 threads with a shared-memory tree instead of one thread">
+           "Run a reduction with commutative combiners that have a neutral "
+           "element on many lanes per output with a shared-memory tree "
+           "(split across blocks when it has few outputs) instead of one "
+           "thread per output">,
+    Option<"numSMs", "num-sms", "int64_t", /*default=*/"132",
+           "Streaming multiprocessors of the target GPU: a reduction with "
+           "few outputs is split until it has two blocks per SM">
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",

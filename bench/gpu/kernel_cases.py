@@ -1,0 +1,630 @@
+"""Kernel-level GPU check cases: single ops against a float64 reference.
+
+prepare.py builds these beside the training steps (cases named `kernel-...`,
+same data.npz / meta.json format); check.py runs them on the GPU. Each case
+is a plain `func.func @step(...) -> (...)` on tensors (no roles) holding one
+op, or a short chain, that the lowering could get wrong: the tiled block
+reductions of `mpt-linalg-to-gpu-launch` (column / row / full / mixed
+layouts, split across blocks with a second combining launch when the
+outputs are few, a short reduction kept one thread per output, an initial
+output combined with the result, dynamic shapes, several outputs, max and
+`or` combiners), broadcasting elementwise ops, 16-bit elementwise chains,
+and tensor-core contractions with transposed operands.
+
+The expected results come from an independent numpy float64 reference
+computed from the exact input values (inputs are generated in their storage
+format, so rounding the inputs is no error), then rounded to the result's
+format (bf16 as uint16 bits, i1 as bool).
+
+Tolerances (meta `norm` = "inf": check.py compares
+||got - want||_inf / ||want||_inf, so that one wrong output of many is not
+averaged away). Every case has an a priori bound b_j on the error of output
+j, computed from the data, and
+
+    tolerance = SAFETY * max_j b_j / max_j |y_j|,     SAFETY = 2,
+
+where y is the float64 result. Results rounded to a format with unit
+roundoff u_out (2^-24 f32, 2^-11 f16, 2^-8 bf16) add 2 u_out |y_j| to b_j
+(the GPU rounds its result, the reference is rounded too: one ulp apart at
+most).
+
+* Sums accumulated in a format with unit roundoff u (2^-24 for f32; the
+  f16/bf16 -> f32 conversion and the square of a 16-bit value are exact in
+  f32) are summation trees of depth h, so |err_j| <= h u sum_i |x_ij|
+  (Higham, Accuracy and Stability, 4.2; the sum includes the initial output
+  value). h follows the documented plan of `mpt-linalg-to-gpu-launch`:
+  lanes L = 8 (column layout: innermost dimension parallel), 32 (row
+  layout), 256 (full reduction); S splits along grid y = min(ceil(2 * 132
+  SMs / blocks), max(1, n // (32 L))), blocks = ceil(outputs / (256 / L));
+  each lane folds c = ceil(ceil(n / S) / L) elements into 4 accumulators
+  (ceil(c/4) adds), 3 combines of the accumulators and at most 3 tail
+  adds, then a tree of log2 L; a split adds the second launch's
+  ceil(ceil(S / L2) / 4) + 6 + log2 L2 (L2 = 8, or 256 for a full
+  reduction); +1 for the combine with the initial output:
+
+      h = ceil(c/4) + 6 + log2 L [+ ceil(ceil(S/L2)/4) + 6 + log2 L2] + 1.
+
+  That is the "(n_per_lane + log2 lanes) u" bound, n_per_lane counted per
+  accumulator. A static partial reduction shorter than L runs in one
+  thread per output: h = n (a full reduction is always tiled). A product x*x of f32 values adds one rounding (h + 1).
+  The data are mostly positive (uniform in [-0.5, 1.5)), so sum|x| is
+  about 1.25 |sum x| and the tolerance stays near 2 h u: a chunk of terms
+  lost or counted twice is far outside it.
+* Max reductions and `or` reductions are exact: tolerance 0 (bool results
+  are compared for equality in any case).
+* Tensor-core contractions (f16/bf16 inputs, f32 accumulator): products of
+  16-bit values are exact in f32; the accumulation inside an mma.sync
+  aligns and truncates (Fasi, Higham, Mikaitis, Pranesh 2021), so with
+  u = 2^-23 and h = K + 2, b_ij = h u (|A| |B|)_ij. Inputs are N(0, 1)
+  rounded to the input format.
+* Elementwise ops round once each, in the result's format u:
+  (x + b) + c in f32: b = u (2 |x| + 2 |b| + |c|); relu(a * b + c) in
+  f16/bf16: b = u (|a b| + |a b + c|) + u |y| (the 16-bit result is the
+  kernel's last rounding; the reference is rounded once): a few units of
+  the 16-bit format.
+
+Usage: CASES lists (name, factory); factory() returns a Case whose first
+fields are (name, mlir_text, inputs, expected, tolerance, unit_roundoff):
+inputs[k] and expected[k] are the argument and result arrays of call k
+(a dynamic-shape case is called with several shapes: `batches` labels
+them). `python3 kernel_cases.py [REGEX...]` prints the cases (no build).
+"""
+
+import collections
+import math
+import re
+import sys
+import zlib
+
+import numpy as np
+
+U = {"f32": 2.0 ** -24, "f16": 2.0 ** -11, "bf16": 2.0 ** -8, "i1": 0.0}
+U_TENSOR_CORE = 2.0 ** -23
+SAFETY = 2
+NUM_SMS = 132          # num-sms default of mpt-linalg-to-gpu-launch
+MIN_PER_THREAD = 32    # a split leaves each thread at least this many
+UNROLL = 4             # accumulators per lane
+LANES = {"cols": 8, "rows": 32, "full": 256}
+THREADS = 256
+PRECISION = {"f32": "fp32", "f16": "f16", "bf16": "bf16"}
+NEG_INF = {"f32": "0xFF800000", "f16": "0xFC00", "bf16": "0xFF80"}
+
+Case = collections.namedtuple("Case", [
+    "name", "text", "inputs", "expected", "tolerance", "unit_roundoff",
+    "precision", "batches", "roles", "extra"])
+
+
+# ---------------------------------------------------------------- formats
+
+def bf16_bits(x):
+    """float64/float32 -> bf16 bits (round to nearest even, via f32)."""
+    b = np.asarray(x, np.float32).view(np.uint32).astype(np.uint64)
+    b = (b + 0x7FFF + ((b >> 16) & 1)) >> 16
+    return b.astype(np.uint16)
+
+
+def bf16_value(bits):
+    return (np.asarray(bits, np.uint16).astype(np.uint32) << 16).view(
+        np.float32).astype(np.float64)
+
+
+def store(x, elem):
+    """(array in the storage dtype of `elem`, its exact float64 values)."""
+    x = np.asarray(x, np.float64)
+    if elem == "bf16":
+        bits = bf16_bits(x)
+        return bits, bf16_value(bits)
+    if elem == "i1":
+        return x.astype(np.bool_), x
+    a = x.astype({"f32": np.float32, "f16": np.float16}[elem])
+    return a, a.astype(np.float64)
+
+
+def result(y, elem):
+    """The float64 reference rounded to the result format."""
+    return store(y, elem)[0]
+
+
+def tolerance(bound, y):
+    """SAFETY * max bound / max |y| (0 when the bound is 0)."""
+    bound = np.max(np.asarray(bound, np.float64))
+    if bound == 0:
+        return 0.0
+    return float(SAFETY * bound / max(np.max(np.abs(y)), 1e-300))
+
+
+def ttype(shape, elem):
+    if not shape:
+        return "tensor<%s>" % elem
+    return "tensor<%sx%s>" % ("x".join("?" if d is None else str(d)
+                                       for d in shape), elem)
+
+
+def amap(rank, results):
+    dims = ", ".join("d%d" % i for i in range(rank))
+    return "affine_map<(%s) -> (%s)>" % (dims, ", ".join(results))
+
+
+def rng_for(name):
+    return np.random.default_rng(zlib.crc32(name.encode()))
+
+
+def mostly_positive(rng, shape):
+    return rng.uniform(-0.5, 1.5, shape)
+
+
+def negative(rng, shape):
+    return -np.abs(rng.standard_normal(shape)) * 10.0 - 1e-3
+
+
+# ------------------------------------------------------------- reductions
+
+def reduction_depth(n, outputs, layout, static=True):
+    """Depth h of the summation tree of one output (see the docstring)."""
+    lanes = LANES[layout]
+    if static and n < lanes and layout != "full":
+        return n
+    blocks = max(-(-outputs // (THREADS // lanes)), 1)
+    wanted = -(-2 * NUM_SMS // blocks)
+    most = max(n // (lanes * MIN_PER_THREAD), 1)
+    splits = min(wanted, most)
+    per_lane = -(-(-(-n // splits)) // lanes)
+    h = -(-per_lane // UNROLL) + 6 + int(math.log2(lanes))
+    if splits > 1:
+        lanes2 = 256 if layout == "full" else 8
+        h += -(-(-(-splits // lanes2)) // UNROLL) + 6 + int(math.log2(lanes2))
+    return h + 1
+
+
+def reduction_text(shape, elem_in, elem_out, rdims, kind, init=None,
+                   form="generic"):
+    """func @step(x) -> reduction of x over rdims. kind: sum, max, sumsq,
+    nonfinite (i1 or), summax (two outputs: sum and max)."""
+    rank = len(shape)
+    keep = [d for d in range(rank) if d not in rdims]
+    oshape = [shape[d] for d in keep]
+    xt = ttype(shape, elem_in)
+    ot = ttype(oshape, elem_out)
+    nout = 2 if kind == "summax" else 1
+    lines = ["func.func @step(%%x: %s) -> (%s) {" % (
+        xt, ", ".join([ot] * nout))]
+    dyn = []
+    for d in keep:
+        if shape[d] is None:
+            lines.append("  %%c%d = arith.constant %d : index" % (d, d))
+            lines.append("  %%n%d = tensor.dim %%x, %%c%d : %s" % (d, d, xt))
+            dyn.append("%%n%d" % d)
+    inits = []
+    if kind == "summax":
+        inits = [init or "0.0", NEG_INF[elem_out]]
+    elif kind == "max":
+        inits = [NEG_INF[elem_out]]
+    elif kind == "nonfinite":
+        inits = ["false"]
+    else:
+        inits = [init or "0.0"]
+    outs = []
+    for i, v in enumerate(inits):
+        lines.append("  %%i%d = arith.constant %s" % (i, v) + (
+            "" if v == "false" else " : %s" % elem_out))
+        lines.append("  %%e%d = tensor.empty(%s) : %s" % (i, ", ".join(dyn),
+                                                          ot))
+        lines.append("  %%f%d = linalg.fill ins(%%i%d : %s) outs(%%e%d : %s)"
+                     " -> %s" % (i, i, elem_out, i, ot, ot))
+        outs.append("%%f%d" % i)
+    accs = ["%%acc%d" % i for i in range(nout)]
+    body = []
+    v = "%in"
+    if kind != "nonfinite" and elem_in != elem_out:
+        body.append("%%v = arith.extf %%in : %s to %s" % (elem_in, elem_out))
+        v = "%v"
+    if kind == "sum":
+        body.append("%%r0 = arith.addf %s, %%acc0 : %s" % (v, elem_out))
+    elif kind == "max":
+        body.append("%%r0 = arith.maximumf %s, %%acc0 : %s" % (v, elem_out))
+    elif kind == "sumsq":
+        body.append("%%sq = arith.mulf %s, %s : %s" % (v, v, elem_out))
+        body.append("%%r0 = arith.addf %%sq, %%acc0 : %s" % elem_out)
+    elif kind == "summax":
+        body.append("%%r0 = arith.addf %s, %%acc0 : %s" % (v, elem_out))
+        body.append("%%r1 = arith.maximumf %s, %%acc1 : %s" % (v, elem_out))
+    elif kind == "nonfinite":
+        body += ["%%a = math.absf %%in : %s" % elem_in,
+                 "%%inf = arith.constant %s : %s" % (
+                     {"f32": "0x7F800000", "f16": "0x7C00",
+                      "bf16": "0x7F80"}[elem_in], elem_in),
+                 "%%isinf = arith.cmpf oeq, %%a, %%inf : %s" % elem_in,
+                 "%%isnan = arith.cmpf uno, %%in, %%in : %s" % elem_in,
+                 "%bad = arith.ori %isinf, %isnan : i1",
+                 "%r0 = arith.ori %bad, %acc0 : i1"]
+    res = ["%%r%d" % i for i in range(nout)]
+    yield_ = "linalg.yield %s : %s" % (", ".join(res),
+                                       ", ".join([elem_out] * nout))
+    args = ", ".join(["%%in: %s" % elem_in] +
+                     ["%s: %s" % (a, elem_out) for a in accs])
+    if form == "reduce":
+        lines.append("  %%r = linalg.reduce ins(%%x : %s) outs(%s : %s) "
+                     "dimensions = [%s]" % (xt, ", ".join(outs),
+                                            ", ".join([ot] * nout),
+                                            ", ".join(map(str, rdims))))
+        lines.append("    (%s) {" % args)
+        lines += ["    " + s for s in body + [yield_]]
+        lines.append("    }")
+    else:
+        iters = ", ".join('"reduction"' if d in rdims else '"parallel"'
+                          for d in range(rank))
+        maps = [amap(rank, ["d%d" % d for d in range(rank)])]
+        maps += [amap(rank, ["d%d" % d for d in keep])] * nout
+        lines.append("  %%r%s = linalg.generic {indexing_maps = [%s], "
+                     "iterator_types = [%s]}" % (
+                         ":%d" % nout if nout > 1 else "", ", ".join(maps),
+                         iters))
+        lines.append("      ins(%%x : %s) outs(%s : %s) {" % (
+            xt, ", ".join(outs), ", ".join([ot] * nout)))
+        lines.append("  ^bb0(%s):" % args)
+        lines += ["    " + s for s in body + [yield_]]
+        lines.append("  } -> %s" % (ot if nout == 1 else
+                                      "(%s)" % ", ".join([ot] * nout)))
+    rets = ["%%r#%d" % i for i in range(nout)] if nout > 1 else ["%r"]
+    lines.append("  return %s : %s" % (", ".join(rets),
+                                       ", ".join([ot] * nout)))
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def layout_of(rank, rdims):
+    if len(rdims) == rank:
+        return "full"
+    return "rows" if rank - 1 in rdims else "cols"
+
+
+def reduce_reference(vals, rdims, kind, init):
+    """(float64 results, their bound sums sum|terms|, terms rounded)."""
+    axes = tuple(rdims)
+    if kind in ("sum", "summax"):
+        y = vals.sum(axis=axes) + init
+        s1 = np.abs(vals).sum(axis=axes) + abs(init)
+    elif kind == "sumsq":
+        y = (vals * vals).sum(axis=axes) + init
+        s1 = y.copy()
+    if kind == "summax":
+        return [y, vals.max(axis=axes)], s1
+    if kind == "max":
+        return [vals.max(axis=axes)], None
+    if kind == "nonfinite":
+        return [(~np.isfinite(vals)).any(axis=axes)], None
+    return [y], s1
+
+
+def reduction_case(name, shapes, elem_in, elem_out, rdims, kind="sum",
+                   init=0.0, data=mostly_positive, plant=None,
+                   form="generic", dynamic=False):
+    """A reduction called once per shape of `shapes` (several: dynamic)."""
+    rank = len(shapes[0])
+    sig = [None] * rank if dynamic else list(shapes[0])
+    text = reduction_text(sig, elem_in, elem_out, rdims, kind,
+                          None if init == 0.0 else repr(float(init)), form)
+    layout = layout_of(rank, rdims)
+    rng = rng_for(name)
+    inputs, expected, tols, depths = [], [], [], []
+    for shape in shapes:
+        x, vals = store(data(rng, shape), elem_in)
+        if plant is not None:
+            for idx, value in plant(shape):
+                if elem_in == "bf16":
+                    x[idx] = bf16_bits(value)
+                else:
+                    x[idx] = value
+                vals[idx] = value
+        ys, s1 = reduce_reference(vals, rdims, kind, init)
+        n = int(np.prod([shape[d] for d in rdims]))
+        outputs = int(np.prod([shape[d] for d in range(rank)
+                               if d not in rdims]))
+        h = reduction_depth(n, outputs, layout, static=not dynamic)
+        if kind == "sumsq" and elem_in == "f32":
+            h += 1
+        depths.append(h)
+        if s1 is not None:
+            u_out = U[elem_out]
+            bound = h * U[elem_out] * s1 + 2 * u_out * np.abs(ys[0])
+            tols.append(tolerance(bound, ys[0]))
+        else:
+            tols.append(0.0)
+        inputs.append([x])
+        expected.append([result(y, elem_out) for y in ys])
+    u = U[elem_out] if elem_out != "i1" else U[elem_in]
+    return Case(name, text, inputs, expected, max(tols), u,
+                PRECISION[elem_in], [s[0] if s else 1 for s in shapes],
+                ["out%d" % i for i in range(len(expected[0]))],
+                dict(shapes=[list(s) for s in shapes], layout=layout,
+                     depth=depths, kind=kind))
+
+
+# -------------------------------------------------------------- elementwise
+
+def bcast_add_case(name, shape, elem):
+    """y = (x + b) + c, b broadcast along the leading dims, c along the
+    trailing ones (one linalg.generic)."""
+    rank = len(shape)
+    bshape, cshape = shape[-1:], shape[:1]
+    xt, bt, ct = ttype(shape, elem), ttype(bshape, elem), ttype(cshape, elem)
+    all_ = ["d%d" % i for i in range(rank)]
+    maps = [amap(rank, all_), amap(rank, [all_[-1]]), amap(rank, [all_[0]]),
+            amap(rank, all_)]
+    iters = ", ".join(['"parallel"'] * rank)
+    text = "\n".join([
+        "func.func @step(%%x: %s, %%b: %s, %%c: %s) -> (%s) {" % (
+            xt, bt, ct, xt),
+        "  %%e = tensor.empty() : %s" % xt,
+        "  %%r = linalg.generic {indexing_maps = [%s], iterator_types = "
+        "[%s]}" % (", ".join(maps), iters),
+        "      ins(%%x, %%b, %%c : %s, %s, %s) outs(%%e : %s) {" % (
+            xt, bt, ct, xt),
+        "  ^bb0(%%x0: %s, %%b0: %s, %%c0: %s, %%o: %s):" % ((elem,) * 4),
+        "    %%s = arith.addf %%x0, %%b0 : %s" % elem,
+        "    %%t = arith.addf %%s, %%c0 : %s" % elem,
+        "    linalg.yield %%t : %s" % elem,
+        "  } -> %s" % xt,
+        "  return %%r : %s" % xt,
+        "}"]) + "\n"
+    rng = rng_for(name)
+    x, xv = store(rng.standard_normal(shape), elem)
+    b, bv = store(rng.standard_normal(bshape), elem)
+    c, cv = store(rng.standard_normal(cshape), elem)
+    cb = cv.reshape(cshape + [1] * (rank - 1))
+    y = (xv + bv) + cb
+    u = U[elem]
+    bound = u * (2 * np.abs(xv) + 2 * np.abs(bv) + np.abs(cb)) + \
+        2 * u * np.abs(y)
+    return Case(name, text, [[x, b, c]], [[result(y, elem)]],
+                tolerance(bound, y), u, PRECISION[elem], [1], ["out0"],
+                dict(shapes=[list(shape)], kind="bcast-add"))
+
+
+def chain_case(name, shape, elem, form):
+    """y = max(a * b + c, 0) in the 16-bit format: three tensor ops
+    (form "tensor", a kernel each, intermediates rounded) or one
+    linalg.generic (form "generic", each op still rounded)."""
+    t = ttype(shape, elem)
+    rank = len(shape)
+    if form == "tensor":
+        body = [
+            "  %%m = arith.mulf %%a, %%b : %s" % t,
+            "  %%s = arith.addf %%m, %%c : %s" % t,
+            "  %%z = arith.constant 0.0 : %s" % elem,
+            "  %%e = tensor.empty() : %s" % t,
+            "  %%f = linalg.fill ins(%%z : %s) outs(%%e : %s) -> %s" % (
+                elem, t, t),
+            "  %%r = arith.maximumf %%s, %%f : %s" % t]
+    else:
+        idm = amap(rank, ["d%d" % i for i in range(rank)])
+        body = [
+            "  %%e = tensor.empty() : %s" % t,
+            "  %%r = linalg.generic {indexing_maps = [%s], iterator_types"
+            " = [%s]}" % (", ".join([idm] * 4),
+                          ", ".join(['"parallel"'] * rank)),
+            "      ins(%%a, %%b, %%c : %s, %s, %s) outs(%%e : %s) {" % (
+                t, t, t, t),
+            "  ^bb0(%%a0: %s, %%b0: %s, %%c0: %s, %%o: %s):" % ((elem,) * 4),
+            "    %%m = arith.mulf %%a0, %%b0 : %s" % elem,
+            "    %%s = arith.addf %%m, %%c0 : %s" % elem,
+            "    %%z = arith.constant 0.0 : %s" % elem,
+            "    %%y = arith.maximumf %%s, %%z : %s" % elem,
+            "    linalg.yield %%y : %s" % elem,
+            "  } -> %s" % t]
+    text = "\n".join(
+        ["func.func @step(%%a: %s, %%b: %s, %%c: %s) -> (%s) {" % (
+            t, t, t, t)] + body + ["  return %%r : %s" % t, "}"]) + "\n"
+    rng = rng_for(name)
+    a, av = store(rng.standard_normal(shape), elem)
+    b, bv = store(rng.standard_normal(shape), elem)
+    c, cv = store(rng.standard_normal(shape), elem)
+    y = np.maximum(av * bv + cv, 0.0)
+    u = U[elem]
+    bound = u * (np.abs(av * bv) + np.abs(av * bv + cv)) + u * np.abs(y)
+    return Case(name, text, [[a, b, c]], [[result(y, elem)]],
+                tolerance(bound, y), u, PRECISION[elem], [1], ["out0"],
+                dict(shapes=[list(shape)], kind="chain-" + form))
+
+
+# ------------------------------------------------------------ contractions
+
+def matmul_text(m, n, k, elem, form):
+    """C[m,n] = sum_k A'[m,k] B'[k,n], f32 out. form: tA (A given KxM,
+    linalg.transpose then linalg.matmul), tB (B given NxK), gen-tA /
+    gen-tB (one linalg.generic with the transposed map), maps-tB
+    (linalg.matmul with indexing_maps)."""
+    ta = form.endswith("tA")
+    ashape = [k, m] if ta else [m, k]
+    bshape = [n, k] if not ta else [k, n]
+    at, bt = ttype(ashape, elem), ttype(bshape, elem)
+    ct = ttype([m, n], "f32")
+    lines = ["func.func @step(%%a: %s, %%b: %s) -> (%s) {" % (at, bt, ct),
+             "  %z = arith.constant 0.0 : f32",
+             "  %%e = tensor.empty() : %s" % ct,
+             "  %%f = linalg.fill ins(%%z : f32) outs(%%e : %s) -> %s" % (
+                 ct, ct)]
+    if form in ("tA", "tB"):
+        src, shp, other = ("%a", ashape, "%b") if ta else ("%b", bshape,
+                                                           "%a")
+        tt = ttype(shp[::-1], elem)
+        lines += ["  %%et = tensor.empty() : %s" % tt,
+                  "  %%t = linalg.transpose ins(%s : %s) outs(%%et : %s) "
+                  "permutation = [1, 0]" % (src, ttype(shp, elem), tt)]
+        lhs, rhs = ("%t", other) if ta else (other, "%t")
+        lt = tt if ta else at
+        rt = bt if ta else tt
+        lines.append("  %%r = linalg.matmul ins(%s, %s : %s, %s) outs(%%f :"
+                     " %s) -> %s" % (lhs, rhs, lt, rt, ct, ct))
+    else:
+        amap_ = "affine_map<(d0, d1, d2) -> (%s)>" % (
+            "d2, d0" if ta else "d0, d2")
+        bmap = "affine_map<(d0, d1, d2) -> (%s)>" % (
+            "d2, d1" if ta else "d1, d2")
+        cmap = "affine_map<(d0, d1, d2) -> (d0, d1)>"
+        if form.startswith("maps"):
+            lines.append("  %%r = linalg.matmul indexing_maps = [%s, %s, %s]"
+                         " ins(%%a, %%b : %s, %s) outs(%%f : %s) -> %s" % (
+                             amap_, bmap, cmap, at, bt, ct, ct))
+        else:
+            lines += [
+                "  %%r = linalg.generic {indexing_maps = [%s, %s, %s], "
+                "iterator_types = [\"parallel\", \"parallel\", "
+                "\"reduction\"]}" % (amap_, bmap, cmap),
+                "      ins(%%a, %%b : %s, %s) outs(%%f : %s) {" % (at, bt,
+                                                                   ct),
+                "  ^bb0(%%x: %s, %%y: %s, %%acc: f32):" % (elem, elem),
+                "    %%xe = arith.extf %%x : %s to f32" % elem,
+                "    %%ye = arith.extf %%y : %s to f32" % elem,
+                "    %p = arith.mulf %xe, %ye : f32",
+                "    %s = arith.addf %acc, %p : f32",
+                "    linalg.yield %s : f32",
+                "  } -> %s" % ct]
+    lines += ["  return %%r : %s" % ct, "}"]
+    return "\n".join(lines) + "\n", ashape, bshape
+
+
+def matmul_case(name, m, n, k, elem, form):
+    text, ashape, bshape = matmul_text(m, n, k, elem, form)
+    rng = rng_for(name)
+    a, av = store(rng.standard_normal(ashape), elem)
+    b, bv = store(rng.standard_normal(bshape), elem)
+    am = av.T if form.endswith("tA") else av
+    bm = bv if form.endswith("tA") else bv.T
+    y = am @ bm
+    bound = (k + 2) * U_TENSOR_CORE * (np.abs(am) @ np.abs(bm)) + \
+        2 * U["f32"] * np.abs(y)
+    return Case(name, text, [[a, b]], [[result(y, "f32")]],
+                tolerance(bound, y), U["f32"], PRECISION[elem], [1],
+                ["out0"], dict(shapes=[[m, n, k]], kind="matmul-" + form))
+
+
+# ------------------------------------------------------------------ cases
+
+def plant_at(*points):
+    """Values planted at index tuples (negative indices from the end)."""
+    def plant(shape):
+        out = []
+        for idx, value in points:
+            out.append((tuple(i % s for i, s in zip(idx, shape)), value))
+        return out
+    return plant
+
+
+def _cases():
+    R = reduction_case
+    out = []
+
+    def add(name, fn, *args, **kw):
+        full = "kernel-" + name
+        out.append((full, lambda: fn(full, *args, **kw)))
+
+    # Column sums (reduce dim 0; the innermost dim parallel).
+    for m, n in [(8192, 1000), (1000, 37), (33, 4097), (1, 5), (7, 1)]:
+        add("colsum-f16-%dx%d" % (m, n), R, [(m, n)], "f16", "f32", [0])
+    add("colsum-f32-1031x1003", R, [(1031, 1003)], "f32", "f32", [0])
+    add("colsum-f32-reduce-1025x129", R, [(1025, 129)], "f32", "f32", [0],
+        form="reduce")
+    add("colsum-bf16-3001x67", R, [(3001, 67)], "bf16", "f32", [0])
+    # Combined with a non-zero initial output: split, then not split.
+    add("colsum-init-f16-2048x999", R, [(2048, 999)], "f16", "f32", [0],
+        init=1.5)
+    add("colsum-init-f16-150x9001", R, [(150, 9001)], "f16", "f32", [0],
+        init=1.5)
+    # Row sums (reduce dim 1).
+    for m, n in [(5000, 1001), (3, 100000), (64, 31)]:
+        add("rowsum-f16-%dx%d" % (m, n), R, [(m, n)], "f16", "f32", [1])
+    add("rowsum-f32-reduce-3x100000", R, [(3, 100000)], "f32", "f32", [1],
+        form="reduce")
+    add("rowsum-init-f32-7x65537", R, [(7, 65537)], "f32", "f32", [1],
+        init=-2.5)
+    add("rowsum-f16acc-64x1000", R, [(64, 1000)], "f16", "f16", [1],
+        data=lambda rng, s: rng.uniform(0.0, 1.0, s))
+    # Max reductions of negative data (a 0 start would show).
+    add("rowmax-f32-257x3001", R, [(257, 3001)], "f32", "f32", [1],
+        kind="max", data=negative)
+    add("colmax-f32-2053x257", R, [(2053, 257)], "f32", "f32", [0],
+        kind="max", data=negative)
+    add("colmax-f16-2049x333", R, [(2049, 333)], "f16", "f16", [0],
+        kind="max", data=negative)
+    add("rowmax-bf16-3x70001", R, [(3, 70001)], "bf16", "bf16", [1],
+        kind="max", data=negative, form="reduce")
+    # Sums of squares.
+    add("rowsumsq-f16-129x10007", R, [(129, 10007)], "f16", "f32", [1],
+        kind="sumsq")
+    add("fullsumsq-f32-499999", R, [(499999,)], "f32", "f32", [0],
+        kind="sumsq")
+    # Full reductions (0-d result).
+    for n in (1, 1000, (1 << 20) + 3):
+        add("fullsum-f32-%d" % n, R, [(n,)], "f32", "f32", [0])
+    add("fullsum-f16-17x33x1001", R, [(17, 33, 1001)], "f16", "f32",
+        [0, 1, 2])
+    add("fullmax-f16-999x1001", R, [(999, 1001)], "f16", "f32", [0, 1],
+        kind="max", data=negative)
+    # Any element non-finite (or into an i1), with and without one planted.
+    add("nonfinite-f32-523x1037", R, [(523, 1037)], "f32", "i1", [0, 1],
+        kind="nonfinite", data=lambda rng, s: rng.standard_normal(s))
+    add("nonfinite-inf-f32-523x1037", R, [(523, 1037)], "f32", "i1",
+        [0, 1], kind="nonfinite",
+        data=lambda rng, s: rng.standard_normal(s),
+        plant=plant_at(((-1, -2), np.inf)))
+    add("nonfinite-nan-f16-65537x7", R, [(65537, 7)], "f16", "i1", [0, 1],
+        kind="nonfinite", data=lambda rng, s: rng.standard_normal(s),
+        plant=plant_at(((40000, 3), np.nan)))
+    add("rownonfinite-f16-300x1001", R, [(300, 1001)], "f16", "i1", [1],
+        kind="nonfinite", data=lambda rng, s: rng.standard_normal(s),
+        plant=plant_at(((0, 0), np.inf), ((7, -1), -np.inf),
+                       ((-1, 500), np.nan), ((150, 31), np.inf)))
+    # 3-D: over [0, 2] keeping 1 (row layout), over [1] keeping [0, 2].
+    add("sum02-f16-17x517x129", R, [(17, 517, 129)], "f16", "f32", [0, 2])
+    add("sum1-f16-31x513x67", R, [(31, 513, 67)], "f16", "f32", [1])
+    # Dynamic shapes, one library called with several.
+    add("dyn-colsum-f16", R, [(3001, 515), (5, 1001), (65537, 3)], "f16",
+        "f32", [0], dynamic=True)
+    add("dyn-rowsum-f16", R, [(513, 3001), (7, 5), (1, 100003)], "f16",
+        "f32", [1], dynamic=True)
+    # Two outputs (sum and max) in one linalg.generic.
+    add("colsummax-f16-3001x77", R, [(3001, 77)], "f16", "f32", [0],
+        kind="summax")
+    add("rowsummax-f32-77x3001", R, [(77, 3001)], "f32", "f32", [1],
+        kind="summax")
+    # Elementwise.
+    add("bcast-add-f32-5x7x1003", bcast_add_case, [5, 7, 1003], "f32")
+    add("bcast-add-f16-37x1001", bcast_add_case, [37, 1001], "f16")
+    for elem in ("f16", "bf16"):
+        for form in ("tensor", "generic"):
+            add("chain-%s-%s-257x1003" % (form, elem), chain_case,
+                [257, 1003], elem, form)
+    # Contractions on tensor cores, transposed operands: every form and
+    # format at 128x256x64 and 8x8x8, half of them at 1000x1001x999 (8 MB
+    # each with the f32 result).
+    for m, n, k in [(1000, 1001, 999), (128, 256, 64), (8, 8, 8)]:
+        for elem in ("f16", "bf16"):
+            for form in ("tA", "tB", "gen-tA", "gen-tB"):
+                if m == 1000 and (elem == "f16") != (form in ("tA",
+                                                              "gen-tB")):
+                    continue
+                add("mm-%s-%s-%dx%dx%d" % (form, elem, m, n, k),
+                    matmul_case, m, n, k, elem, form)
+    add("mm-maps-tB-f16-128x256x64", matmul_case, 128, 256, 64, "f16",
+        "maps-tB")
+    return out
+
+
+CASES = _cases()
+
+
+def selected(patterns):
+    """(name, factory) of CASES whose names fully match a pattern."""
+    if not patterns:
+        return list(CASES)
+    return [c for c in CASES if any(re.fullmatch(p, c[0]) for p in patterns)]
+
+
+if __name__ == "__main__":
+    for name, factory in selected(sys.argv[1:]):
+        c = factory()
+        size = sum(a.nbytes for call in c.inputs + c.expected for a in call)
+        print("%-40s tol %.3g (%.1f u)  %.1f MB  %s" % (
+            name, c.tolerance, c.tolerance / c.unit_roundoff if
+            c.unit_roundoff else 0, size / 1e6, c.extra.get("depth", "")))
