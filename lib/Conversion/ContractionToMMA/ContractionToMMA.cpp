@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 
 namespace mpt {
@@ -94,9 +95,10 @@ public:
   /// `kernelName`: the GPU module and function the launch is outlined to.
   KernelEmitter(OpBuilder &b, Location loc, const mpt::MMAContraction &c,
                 const mpt::MMAStrategy &s, bool accumulate,
-                std::optional<std::pair<std::string, std::string>> kernelName)
+                std::optional<std::pair<std::string, std::string>> kernelName,
+                linalg::GenericOp epilogue)
       : b(b), loc(loc), im{b, loc}, c(c), s(s), accumulate(accumulate),
-        kernelName(std::move(kernelName)) {
+        kernelName(std::move(kernelName)), epilogue(epilogue) {
     warpTileM = s.tileM / s.warpsM;
     warpTileN = s.tileN / s.warpsN;
     fragsM = warpTileM / 16;
@@ -105,6 +107,9 @@ public:
     // Columns 2j, 2j + 1 of a row are adjacent and the pair is aligned when
     // the output's strides and offset are even (the base is assumed aligned).
     pairedStores = mpt::maxCopyWidth(cast<MemRefType>(c.c.getType())) >= 2;
+    if (epilogue)
+      for (Value out : epilogue.getDpsInits())
+        pairedStores &= mpt::maxCopyWidth(cast<MemRefType>(out.getType())) >= 2;
   }
 
   /// Emits the gpu.launch at the builder's position.
@@ -127,6 +132,8 @@ private:
   void storeResults(ArrayRef<Value> acc);
   void storeFragmentRow(ArrayRef<Value> acc, int64_t mi, int64_t ni, int64_t h,
                         bool masked);
+  SmallVector<Value> outputIndices(Value row, Value col);
+  SmallVector<Value> epilogueAt(Value v, Value row, Value col);
 
   OpBuilder &b;
   Location loc;
@@ -135,12 +142,14 @@ private:
   const mpt::MMAStrategy &s;
   bool accumulate;
   std::optional<std::pair<std::string, std::string>> kernelName;
+  /// Computed from each result instead of storing it (findMMAEpilogue).
+  linalg::GenericOp epilogue;
   bool isBF16;
   bool pairedStores;
   int64_t warpTileM, warpTileN, fragsM, fragsN;
 
   // Values of the launch body.
-  Value tid, lane, warpM, warpN, m0, n0, numK;
+  Value tid, lane, warpM, warpN, m0, n0, numK, batchId;
   GlobalMatrix ga, gb, gc;
   Value dimM, dimN, dimK;
   SharedTile sa, sb;
@@ -341,6 +350,40 @@ void KernelEmitter::storeFragmentRow(ArrayRef<Value> acc, int64_t mi,
     return v;
   };
   int64_t base = (mi * fragsN + ni) * 4 + 2 * h;
+  if (epilogue) {
+    ValueRange outs = epilogue.getDpsInits();
+    if (!masked && pairedStores) {
+      SmallVector<Value> first =
+          epilogueAt(finish(acc[base], row, col), row, col);
+      Value next = im.add(col, 1);
+      SmallVector<Value> second =
+          epilogueAt(finish(acc[base + 1], row, next), row, next);
+      for (auto [out, x, y] : llvm::zip(outs, first, second)) {
+        Type type = x.getType();
+        Value pair = vector::FromElementsOp::create(
+            b, loc, VectorType::get({2}, type), ValueRange{x, y});
+        vector::StoreOp::create(
+            b, loc, pair, out, outputIndices(row, col),
+            /*nontemporal=*/false,
+            llvm::Align(2 * type.getIntOrFloatBitWidth() / 8));
+      }
+      return;
+    }
+    for (int64_t j = 0; j < 2; ++j) {
+      Value cc = im.add(col, j);
+      OpBuilder::InsertionGuard guard(b);
+      if (masked) {
+        Value ok = im.andi(im.ult(row, gc.rows), im.ult(cc, gc.cols));
+        b.setInsertionPointToStart(
+            scf::IfOp::create(b, loc, ok, false).thenBlock());
+      }
+      SmallVector<Value> values =
+          epilogueAt(finish(acc[base + j], row, cc), row, cc);
+      for (auto [out, v] : llvm::zip(outs, values))
+        memref::StoreOp::create(b, loc, v, out, outputIndices(row, cc));
+    }
+    return;
+  }
   if (!masked && pairedStores) {
     // Both columns in one aligned 2-element store.
     Value next = im.add(col, 1);
@@ -370,6 +413,56 @@ void KernelEmitter::storeFragmentRow(ArrayRef<Value> acc, int64_t mi,
   }
 }
 
+/// Indices of element (row, col) of C (of this block's batch) in an
+/// operand indexed like C.
+SmallVector<Value> KernelEmitter::outputIndices(Value row, Value col) {
+  SmallVector<Value> ivs;
+  if (c.batched)
+    ivs.push_back(batchId);
+  ivs.append({row, col});
+  return ivs;
+}
+
+/// The epilogue's body at C's element (row, col) holding `v`: its other
+/// inputs are loaded through their maps; returns the values it yields.
+SmallVector<Value> KernelEmitter::epilogueAt(Value v, Value row, Value col) {
+  SmallVector<Value> ivs = outputIndices(row, col);
+  IRMapping mapping;
+  for (OpOperand *input : epilogue.getDpsInputOperands()) {
+    BlockArgument arg = epilogue.getMatchingBlockArgument(input);
+    Value value = input->get();
+    if (value == c.c) {
+      mapping.map(arg, v);
+      continue;
+    }
+    if (!isa<MemRefType>(value.getType())) {
+      mapping.map(arg, value);
+      continue;
+    }
+    SmallVector<Value> indices;
+    for (AffineExpr e : epilogue.getMatchingIndexingMap(input).getResults())
+      indices.push_back(ivs[cast<AffineDimExpr>(e).getPosition()]);
+    mapping.map(arg, memref::LoadOp::create(b, loc, value, indices));
+  }
+  for (OpOperand &init : epilogue.getDpsInitsMutable()) {
+    BlockArgument arg = epilogue.getMatchingBlockArgument(&init);
+    if (!arg.use_empty())
+      mapping.map(arg, memref::LoadOp::create(b, loc, init.get(), ivs));
+  }
+  Block *body = epilogue.getBlock();
+  for (Operation &op : body->without_terminator()) {
+    if (auto index = dyn_cast<linalg::IndexOp>(op)) {
+      mapping.map(index.getResult(), ivs[index.getDim()]);
+      continue;
+    }
+    b.clone(op, mapping);
+  }
+  SmallVector<Value> results;
+  for (Value y : body->getTerminator()->getOperands())
+    results.push_back(mapping.lookupOrDefault(y));
+  return results;
+}
+
 void KernelEmitter::storeResults(ArrayRef<Value> acc) {
   // Full tiles store without masks; edge tiles check every element.
   Value full = im.andi(im.ule(im.add(m0, s.tileM), dimM),
@@ -389,6 +482,10 @@ void KernelEmitter::emit() {
   MLIRContext *ctx = b.getContext();
   // Launch configuration, computed on the host.
   Value hostA = c.a, hostB = c.b, hostC = c.c;
+  // With an epilogue and nothing to accumulate, C is never read or
+  // written: the shape comes from the epilogue's first output (same shape).
+  if (epilogue && !accumulate)
+    hostC = epilogue.getDpsInits().front();
   int64_t lead = c.batched ? 1 : 0;
   Value hostM = memref::DimOp::create(b, loc, hostC, lead);
   Value hostN = memref::DimOp::create(b, loc, hostC, lead + 1);
@@ -415,6 +512,7 @@ void KernelEmitter::emit() {
   // Operand views first, in the order A, B, C: kernel outlining then passes
   // them as the kernel's arguments in this order.
   Value batch = launch.getBlockIds().z;
+  batchId = batch;
   ga = view2D(hostA, batch);
   gb = view2D(hostB, batch);
   gc = view2D(hostC, batch);
@@ -548,14 +646,31 @@ struct ContractionToMMAPass
     if (failed(s) || failed(mpt::verifyStrategy(op, *s, *c, sharedMemoryLimit)))
       return failure();
     linalg::FillOp fill = zeroFillBefore(op, c->c);
-    OpBuilder b(op);
-    KernelEmitter(b, op.getLoc(), *c, *s, /*accumulate=*/!fill, kernelName(op))
+    // With an epilogue, the kernel goes where the epilogue was (its
+    // outputs may be allocated between the two; nothing between has an
+    // effect on the contraction's operands).
+    linalg::GenericOp epilogue = mpt::findMMAEpilogue(op);
+    OpBuilder b(epilogue ? epilogue.getOperation() : op.getOperation());
+    KernelEmitter(b, op.getLoc(), *c, *s, /*accumulate=*/!fill, kernelName(op),
+                  epilogue)
         .emit();
     if (fill) {
       fill->erase();
       ++numFillsDropped;
     }
     op->erase();
+    if (epilogue) {
+      epilogue->erase();
+      ++numEpilogues;
+      // C is never written now: drop it.
+      if (llvm::all_of(c->c.getUsers(), [](Operation *user) {
+            return isa<gpu::DeallocOp>(user);
+          })) {
+        for (Operation *user : llvm::make_early_inc_range(c->c.getUsers()))
+          user->erase();
+        c->c.getDefiningOp()->erase();
+      }
+    }
     ++numRewritten;
     return success();
   }

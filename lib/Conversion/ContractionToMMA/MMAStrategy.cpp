@@ -2,9 +2,11 @@
 
 #include "mpt/Conversion/ContractionToMMA/MMAStrategy.h"
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinTypes.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 using namespace mlir;
 
@@ -216,6 +218,57 @@ LogicalResult verifyStrategy(Operation *op, const MMAStrategy &s,
                   << " bytes of shared memory, more than the limit of "
                   << sharedMemoryLimit;
   return success();
+}
+
+linalg::GenericOp findMMAEpilogue(linalg::LinalgOp contraction) {
+  if (contraction.getNumDpsInits() != 1)
+    return {};
+  Value out = contraction.getDpsInitOperand(0)->get();
+  auto alloc = out.getDefiningOp<gpu::AllocOp>();
+  if (!alloc || alloc->getBlock() != contraction->getBlock())
+    return {};
+  // The next linalg op, past allocations and pure host ops only.
+  Operation *next = contraction->getNextNode();
+  while (next && !isa<linalg::LinalgOp>(next) &&
+         (isa<gpu::AllocOp>(next) || isPure(next)) &&
+         next->getNumRegions() == 0)
+    next = next->getNextNode();
+  auto epilogue = dyn_cast_or_null<linalg::GenericOp>(next);
+  if (!epilogue || !epilogue.hasPureBufferSemantics() ||
+      epilogue.getNumLoops() != epilogue.getNumParallelLoops() ||
+      epilogue.getNumLoops() != cast<MemRefType>(out.getType()).getRank())
+    return {};
+  // C: read once, through the identity map, and never written.
+  unsigned reads = 0;
+  for (OpOperand *input : epilogue.getDpsInputOperands()) {
+    AffineMap map = epilogue.getMatchingIndexingMap(input);
+    if (input->get() == out) {
+      ++reads;
+      if (!map.isIdentity())
+        return {};
+    } else if (!llvm::all_of(map.getResults(), [](AffineExpr e) {
+                 return isa<AffineDimExpr>(e);
+               })) {
+      return {};
+    }
+  }
+  if (reads != 1)
+    return {};
+  for (OpOperand &init : epilogue.getDpsInitsMutable())
+    if (init.get() == out ||
+        !epilogue.getMatchingIndexingMap(&init).isIdentity())
+      return {};
+  // Nothing else touches C.
+  for (Operation *user : out.getUsers()) {
+    if (user == contraction.getOperation() || user == epilogue.getOperation() ||
+        isa<gpu::DeallocOp>(user))
+      continue;
+    auto fill = dyn_cast<linalg::FillOp>(user);
+    if (fill && fill->getNextNode() == contraction.getOperation())
+      continue;
+    return {};
+  }
+  return epilogue;
 }
 
 } // namespace mpt

@@ -7,6 +7,11 @@
 #include "mpt/Conversion/ContractionToMMA/MMAStrategy.h"
 #include "mpt/Conversion/ContractionToMMA/Passes.h"
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+#include "mlir/Transforms/RegionUtils.h"
+
 namespace mpt {
 #define GEN_PASS_DEF_SELECTMMASTRATEGY
 #include "mpt/Conversion/ContractionToMMA/Passes.h.inc"
@@ -61,21 +66,92 @@ mpt::MMAStrategy choose(linalg::LinalgOp op, const mpt::MMAContraction &c,
   return s;
 }
 
+/// The buffer a value views (through view-like ops), or the value itself.
+Value rootBuffer(Value v) {
+  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
+    v = view.getViewSource();
+  return v;
+}
+
+/// Moves the elementwise op that reads a contraction's output C up to right
+/// after the contraction, where mpt-contraction-to-mma computes it in the
+/// kernel's epilogue (mpt::findMMAEpilogue). In a backward, the contraction
+/// of dX is often followed by that of dW before the ReLU mask reads dX. The
+/// move is legal when every op in between is an allocation, a pure host op,
+/// or a linalg op on buffers that touches none of the epilogue's buffers,
+/// and the epilogue's operands defined in between can move up too.
+void hoistEpilogue(linalg::LinalgOp contraction) {
+  if (contraction.getNumDpsInits() != 1)
+    return;
+  Value out = contraction.getDpsInitOperand(0)->get();
+  Operation *candidate = nullptr;
+  for (Operation *user : out.getUsers())
+    if (isa<linalg::GenericOp>(user) &&
+        user->getBlock() == contraction->getBlock() &&
+        contraction->isBeforeInBlock(user) &&
+        (!candidate || user->isBeforeInBlock(candidate)))
+      candidate = user;
+  if (!candidate || candidate == contraction->getNextNode())
+    return;
+  auto epilogue = cast<linalg::GenericOp>(candidate);
+  llvm::SmallPtrSet<Value, 8> touched;
+  for (Value operand : epilogue->getOperands())
+    touched.insert(rootBuffer(operand));
+  // Values the epilogue needs (operands and captured scalars); walking
+  // back, an op in between that defines one moves up, and so do the ops
+  // that define its operands.
+  SetVector<Value> needed;
+  needed.insert(epilogue->getOperands().begin(), epilogue->getOperands().end());
+  getUsedValuesDefinedAbove(epilogue->getRegions(), needed);
+  SmallVector<Operation *> movedUp;
+  for (Operation *op = candidate->getPrevNode();
+       op != contraction.getOperation(); op = op->getPrevNode()) {
+    bool defines = llvm::any_of(op->getResults(),
+                                [&](Value r) { return needed.contains(r); });
+    if (isa<gpu::AllocOp>(op) || (isPure(op) && op->getNumRegions() == 0)) {
+      if (defines) {
+        movedUp.push_back(op);
+        needed.insert(op->getOperands().begin(), op->getOperands().end());
+      }
+      continue;
+    }
+    auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+    if (defines || !linalgOp || !linalgOp.hasPureBufferSemantics())
+      return;
+    for (Value operand : op->getOperands())
+      if (isa<MemRefType>(operand.getType()) &&
+          touched.contains(rootBuffer(operand)))
+        return;
+  }
+  // In their original order, before the contraction and the fill of its
+  // output right before it (which the kernel absorbs).
+  Operation *before = contraction;
+  if (auto fill = dyn_cast_or_null<linalg::FillOp>(contraction->getPrevNode()))
+    if (fill.getDpsInitOperand(0)->get() == out)
+      before = fill;
+  for (Operation *op : llvm::reverse(movedUp))
+    op->moveBefore(before);
+  epilogue->moveAfter(contraction);
+}
+
 struct SelectMMAStrategyPass
     : public mpt::impl::SelectMMAStrategyBase<SelectMMAStrategyPass> {
   using Base::Base;
   void runOnOperation() override {
-    getOperation()->walk([&](linalg::LinalgOp op) {
-      if (op->hasAttr(mpt::kMMAStrategyAttrName))
-        return;
-      std::string reason;
-      FailureOr<mpt::MMAContraction> c = mpt::matchMMAContraction(op, reason);
-      if (failed(c))
-        return;
-      mpt::MMAStrategy s = choose(op, *c, numSMs, sharedMemoryLimit);
-      op->setAttr(mpt::kMMAStrategyAttrName, mpt::toAttr(&getContext(), s));
-      ++numSelected;
-    });
+    SmallVector<linalg::LinalgOp> ops;
+    getOperation()->walk([&](linalg::LinalgOp op) { ops.push_back(op); });
+    for (linalg::LinalgOp op : ops) {
+      if (!op->hasAttr(mpt::kMMAStrategyAttrName)) {
+        std::string reason;
+        FailureOr<mpt::MMAContraction> c = mpt::matchMMAContraction(op, reason);
+        if (failed(c))
+          continue;
+        mpt::MMAStrategy s = choose(op, *c, numSMs, sharedMemoryLimit);
+        op->setAttr(mpt::kMMAStrategyAttrName, mpt::toAttr(&getContext(), s));
+        ++numSelected;
+      }
+      hoistEpilogue(op);
+    }
   }
 };
 } // namespace

@@ -41,9 +41,16 @@ struct LinalgToGPULaunchPass
     : public mpt::impl::LinalgToGPULaunchBase<LinalgToGPULaunchPass> {
   using Base::Base;
   int64_t counter = 0;
+  llvm::SmallPtrSet<Operation *, 8> epilogues;
 
   void runOnOperation() override {
     func::FuncOp fn = getOperation();
+    // Elementwise ops that tensor-core kernels compute in their epilogue.
+    fn.walk([&](linalg::LinalgOp op) {
+      if (op->hasAttr(mpt::kMMAStrategyAttrName))
+        if (linalg::GenericOp epilogue = mpt::findMMAEpilogue(op))
+          epilogues.insert(epilogue);
+    });
     SmallVector<linalg::LinalgOp> ops;
     fn.walk<WalkOrder::PreOrder>([&](Operation *op) {
       if (isa<gpu::LaunchOp>(op))
@@ -59,18 +66,23 @@ struct LinalgToGPULaunchPass
       fn.emitError("block-size must be in [1, 1024]");
       return signalPassFailure();
     }
+    if (elementsPerThread < 1 || elementsPerThread > 64) {
+      fn.emitError("elements-per-thread must be in [1, 64]");
+      return signalPassFailure();
+    }
     for (linalg::LinalgOp op : ops)
       if (failed(convert(op)))
         return signalPassFailure();
   }
 
   /// Ops that mpt-contraction-to-mma lowers after this pass: those carrying
-  /// a strategy, and the zero fill of such an op's output right before it
+  /// a strategy, their epilogues, and the zero fill of such an op's output
+  /// right before it
   /// (the tensor-core kernel then writes without reading). Running the
   /// canonicalizer on a tensor-core kernel before it is outlined makes
   /// ptxas spill (4x slower in a step), so those kernels are made last.
-  static bool leftToTensorCores(linalg::LinalgOp op) {
-    if (op->hasAttr(mpt::kMMAStrategyAttrName))
+  bool leftToTensorCores(linalg::LinalgOp op) const {
+    if (op->hasAttr(mpt::kMMAStrategyAttrName) || epilogues.contains(op))
       return true;
     auto fill = dyn_cast<linalg::FillOp>(op.getOperation());
     if (!fill || !fill.hasPureBufferSemantics())
@@ -104,6 +116,9 @@ struct LinalgToGPULaunchPass
     if (blockReductions)
       if (std::optional<ReductionPlan> plan = matchTiledReduction(op))
         return convertReduction(op, *plan, sizes, parallel, reduction);
+    if (elementsPerThread > 1 && reduction.empty() && !parallel.empty() &&
+        canBatchElements(op))
+      return convertElementwise(op, sizes, parallel);
 
     Value one = arith::ConstantIndexOp::create(b, loc, 1);
     // An op without parallel dimension runs in a single thread.
@@ -148,6 +163,110 @@ struct LinalgToGPULaunchPass
     return success();
   }
 
+  /// An op without reductions whose outputs are all read and written
+  /// through projected permutations (so each point writes its own
+  /// elements) and whose payload reads its outputs only where their
+  /// element type has a zero to stand in otherwise.
+  static bool canBatchElements(linalg::LinalgOp op) {
+    if (op->getNumRegions() != 1)
+      return false;
+    for (OpOperand &init : op.getDpsInitsMutable()) {
+      auto type = dyn_cast<MemRefType>(init.get().getType());
+      if (!type || !op.getMatchingIndexingMap(&init).isProjectedPermutation() ||
+          !isa<FloatType, IntegerType>(type.getElementType()))
+        return false;
+    }
+    return true;
+  }
+
+  /// An elementwise op with `elementsPerThread` points a thread: a block
+  /// of `block-size` threads covers block-size * E consecutive points,
+  /// thread t the points t, t + block-size, ... (coalesced). A thread first
+  /// loads and computes all its points, then stores them, so that its
+  /// loads are in flight together (interleaved, the stores might alias the
+  /// next loads). Blocks wholly inside the iteration space skip the bounds
+  /// checks.
+  LogicalResult convertElementwise(linalg::LinalgOp op, ArrayRef<Value> sizes,
+                                   ArrayRef<unsigned> parallel) {
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    auto cst = [&](int64_t v) -> Value {
+      return arith::ConstantIndexOp::create(b, loc, v);
+    };
+    int64_t perBlock = blockSize * elementsPerThread;
+    Value total = product(b, loc, parallel, sizes);
+    Value blocks = arith::MaxUIOp::create(
+        b, loc, arith::CeilDivUIOp::create(b, loc, total, cst(perBlock)),
+        cst(1));
+    auto launch = createLaunch(b, loc, op, blocks, cst(blockSize), {});
+    Block &body = launch.getBody().front();
+    b.setInsertionPointToStart(&body);
+    gpu::TerminatorOp::create(b, loc);
+    b.setInsertionPointToStart(&body);
+    Value start =
+        arith::MulIOp::create(b, loc, launch.getBlockIds().x, cst(perBlock));
+    Value first = arith::AddIOp::create(b, loc, start, launch.getThreadIds().x);
+    Value full = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::ule,
+        arith::AddIOp::create(b, loc, start, cst(perBlock)), total);
+    auto pointAt = [&](OpBuilder &ib, int64_t e) {
+      SmallVector<Value> ivs(sizes.size());
+      Value linear = arith::AddIOp::create(
+          ib, loc, first,
+          arith::ConstantIndexOp::create(ib, loc, e * blockSize));
+      delinearize(ib, loc, linear, parallel, sizes, ivs);
+      return std::make_pair(linear, ivs);
+    };
+    // The payload at a point, its outputs read only if it uses them.
+    auto compute = [&](OpBuilder &ib, ArrayRef<Value> ivs) {
+      SmallVector<Value> accs;
+      for (OpOperand &init : op.getDpsInitsMutable()) {
+        Type type = cast<MemRefType>(init.get().getType()).getElementType();
+        accs.push_back(
+            op.payloadUsesValueFromOperand(&init)
+                ? memref::LoadOp::create(
+                      ib, loc, init.get(),
+                      applyMap(ib, loc, op.getMatchingIndexingMap(&init), ivs))
+                      .getResult()
+                : arith::ConstantOp::create(ib, loc, ib.getZeroAttr(type))
+                      .getResult());
+      }
+      return foldBody(ib, loc, op, ivs, accs);
+    };
+    auto store = [&](OpBuilder &ib, ArrayRef<Value> ivs, ValueRange values) {
+      for (auto [init, value] : llvm::zip(op.getDpsInitsMutable(), values))
+        memref::StoreOp::create(
+            ib, loc, value, init.get(),
+            applyMap(ib, loc, op.getMatchingIndexingMap(&init), ivs));
+    };
+    auto ifOp = scf::IfOp::create(b, loc, full, /*withElse=*/true);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(ifOp.thenBlock());
+      SmallVector<std::pair<SmallVector<Value>, SmallVector<Value>>> points;
+      for (int64_t e = 0; e < elementsPerThread; ++e) {
+        SmallVector<Value> ivs = pointAt(b, e).second;
+        points.emplace_back(ivs, compute(b, ivs));
+      }
+      for (auto &[ivs, values] : points)
+        store(b, ivs, values);
+      b.setInsertionPointToStart(ifOp.elseBlock());
+      for (int64_t e = 0; e < elementsPerThread; ++e) {
+        auto [linear, ivs] = pointAt(b, e);
+        Value in = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                         linear, total);
+        auto guard = scf::IfOp::create(b, loc, in, /*withElse=*/false);
+        OpBuilder::InsertionGuard inner(b);
+        b.setInsertionPointToStart(guard.thenBlock());
+        store(b, ivs, compute(b, ivs));
+      }
+    }
+    op->erase();
+    sinkGlobals(launch);
+    ++numLaunches;
+    return success();
+  }
+
   /// A launch of `blocks` x `threads` (x only); all kernels of a function
   /// go into one GPU module (one binary to load), each named after its op.
   gpu::LaunchOp createLaunch(OpBuilder &b, Location loc, linalg::LinalgOp op,
@@ -177,6 +296,8 @@ struct LinalgToGPULaunchPass
   static constexpr int64_t kUnroll = 4;
   /// A split of the reduction gives each thread at least this many elements.
   static constexpr int64_t kMinPerThread = 32;
+  /// Blocks per SM a split reduction aims at (8 x 256 threads fill an SM).
+  static constexpr int64_t kBlocksPerSM = 8;
 
   /// How a reduction whose outputs each combine with one commutative op that
   /// has a neutral element (a sum, a max, an or) runs: a block of
@@ -446,13 +567,13 @@ struct LinalgToGPULaunchPass
     };
     Value outputs = product(b, loc, parallel, sizes);
     Value reduced = product(b, loc, reduction, sizes);
-    // Splits: enough blocks for two per SM, each thread folding at least
-    // kMinPerThread elements.
+    // Splits: enough blocks for kBlocksPerSM per SM (a full SM of 256-thread
+    // blocks), each thread folding at least kMinPerThread elements.
     Value blocks = b.createOrFold<arith::MaxUIOp>(
         loc, b.createOrFold<arith::CeilDivUIOp>(loc, outputs, cst(plan.lanesP)),
         cst(1));
-    Value wanted =
-        b.createOrFold<arith::CeilDivUIOp>(loc, cst(2 * numSMs), blocks);
+    Value wanted = b.createOrFold<arith::CeilDivUIOp>(
+        loc, cst(kBlocksPerSM * numSMs), blocks);
     Value most = b.createOrFold<arith::MaxUIOp>(
         loc,
         b.createOrFold<arith::DivUIOp>(loc, reduced,

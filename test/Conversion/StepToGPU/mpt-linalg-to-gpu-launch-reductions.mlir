@@ -3,24 +3,23 @@
 
 // Column sums (the bias gradient): the innermost dim is parallel, so 32
 // neighbouring threads take 32 neighbouring columns and 8 lanes share a
-// column's rows. 1000 columns give 32 blocks, fewer than two per SM: the
-// 8192 rows are split in 9 parts of 912 (a multiple of the 8 lanes) along
-// grid y into a device buffer of partial sums, which a second launch adds
-// to the output. Each lane keeps four accumulators (main loop of 4
+// column's rows. 1000 columns give 32 blocks, fewer than eight per SM: the
+// 8192 rows are split in 32 parts of 256 (a multiple of the 8 lanes, at
+// least 32 rows a lane) along grid y into a device buffer of partial sums,
+// which a second launch adds to the output. Each lane keeps four accumulators (main loop of 4
 // elements, then a tail loop).
 // CHECK-LABEL: func.func @column_sums
-// CHECK-DAG: %[[C9:.*]] = arith.constant 9 : index
 // CHECK-DAG: %[[C32:.*]] = arith.constant 32 : index
 // CHECK-DAG: %[[C256:.*]] = arith.constant 256 : index
 // CHECK-DAG: %[[C1000:.*]] = arith.constant 1000 : index
-// CHECK: %[[PART:.*]] = gpu.alloc (%[[C9]], %[[C1000]]) : memref<?x?xf32>
-// CHECK: gpu.launch blocks(%[[BX:.*]], %[[BY:.*]], %{{.*}}) in (%{{.*}} = %[[C32]], %{{.*}} = %[[C9]], %{{.*}} = %{{.*}}) threads(%[[T:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %[[C256]],
+// CHECK: %[[PART:.*]] = gpu.alloc (%[[C32]], %[[C1000]]) : memref<?x?xf32>
+// CHECK: gpu.launch blocks(%[[BX:.*]], %[[BY:.*]], %{{.*}}) in (%{{.*}} = %[[C32]], %{{.*}} = %[[C32]], %{{.*}} = %{{.*}}) threads(%[[T:.*]], %{{.*}}, %{{.*}}) in (%{{.*}} = %[[C256]],
 // CHECK-SAME: function(@column_sums_0_reduce) workgroup(%[[SH:.*]] : memref<256xf32, #gpu.address_space<workgroup>>)
 // CHECK: %[[LP:.*]] = arith.remui %[[T]], %[[C32]]
 // CHECK: %[[LR:.*]] = arith.divui %[[T]], %[[C32]]
 // CHECK: %[[P0:.*]] = arith.muli %[[BX]], %[[C32]]
 // CHECK: %[[P:.*]] = arith.addi %[[P0]], %[[LP]]
-// CHECK: %[[START:.*]] = arith.muli %[[BY]], %c912
+// CHECK: %[[START:.*]] = arith.muli %[[BY]], %c256
 // CHECK: scf.if
 // CHECK: scf.for {{.*}} step %c4 iter_args({{.*}}) -> (f32, f32, f32, f32)
 // CHECK-COUNT-4: memref.load %arg0[%{{.*}}, %[[P]]] : memref<8192x1000xf16>
@@ -92,14 +91,14 @@ func.func @row_max(%x: memref<5000x1001xf32>, %y: memref<5000xf32>) {
 
 // A full reduction of a dynamic size with two outputs (a sum of squares
 // and an any-non-finite flag, the unscale check's shape): the number of
-// splits is computed at run time (at most two blocks per SM, at least 32
+// splits is computed at run time (at most eight blocks per SM, at least 32
 // elements per lane), so both launches are made and the first writes
 // partials for each output.
 // CHECK-LABEL: func.func @dynamic_full
 // CHECK: %[[N:.*]] = memref.dim %arg0
 // CHECK: %[[Q:.*]] = arith.divui %[[N]], %c8192
 // CHECK: %[[MOST:.*]] = arith.maxui %[[Q]], %c1
-// CHECK: %[[S:.*]] = arith.minui %[[MOST]], %c264
+// CHECK: %[[S:.*]] = arith.minui %[[MOST]], %c1056
 // CHECK-DAG: %[[PA:.*]] = gpu.alloc (%[[S]], %c1) : memref<?x?xf32>
 // CHECK-DAG: %[[PB:.*]] = gpu.alloc (%[[S]], %c1) : memref<?x?xi1>
 // CHECK: gpu.launch blocks({{.*}}) in (%{{.*}} = %c1, %{{.*}} = %[[S]],

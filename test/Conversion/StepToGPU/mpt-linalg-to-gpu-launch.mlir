@@ -1,4 +1,5 @@
-// RUN: mpt-opt %s --mpt-linalg-to-gpu-launch --cse --split-input-file | FileCheck %s
+// RUN: mpt-opt %s --mpt-linalg-to-gpu-launch=elements-per-thread=1 --cse --split-input-file | FileCheck %s
+// RUN: mpt-opt %s --mpt-linalg-to-gpu-launch --cse --split-input-file | FileCheck %s --check-prefix=EPT
 // RUN: mpt-opt %s --mpt-linalg-to-gpu-launch=block-size=128 --split-input-file | FileCheck %s --check-prefix=BS
 // RUN: mpt-opt %s --mpt-linalg-to-gpu-launch=block-reductions=false --split-input-file | FileCheck %s --check-prefix=NOBR
 
@@ -41,7 +42,23 @@ func.func @row_sums(%x: memref<?x8xf32>, %y: memref<?xf32>) {
 // -----
 
 // Two parallel dims: the innermost varies fastest (coalesced), and the
-// outer index is the quotient.
+// outer index is the quotient. By default (EPT) each thread takes 4
+// points 256 apart: 6 points give one block; as the block is not wholly
+// inside, each point is checked; a full block loads and computes all four
+// points before the first store.
+// EPT-LABEL: func.func @transpose
+// EPT: %[[G:.*]] = arith.ceildivui %c6, %c1024
+// EPT: %[[G1:.*]] = arith.maxui %[[G]], %c1
+// EPT: gpu.launch blocks({{.*}}) in (%{{.*}} = %[[G1]], %{{.*}} = %c1, %{{.*}} = %c1) threads({{.*}}) in (%{{.*}} = %c256,
+// EPT: %[[S:.*]] = arith.muli %{{.*}}, %c1024
+// EPT: %[[F:.*]] = arith.addi %[[S]], %{{.*}}
+// EPT: %[[END:.*]] = arith.addi %[[S]], %c1024
+// EPT: %[[FULL:.*]] = arith.cmpi ule, %[[END]], %c6
+// EPT: scf.if %[[FULL]] {
+// EPT-COUNT-4: memref.load
+// EPT-COUNT-4: memref.store
+// EPT: } else {
+// EPT-COUNT-4: scf.if
 // CHECK-LABEL: func.func @transpose
 // CHECK: %[[I:.*]] = arith.addi
 // CHECK: scf.if

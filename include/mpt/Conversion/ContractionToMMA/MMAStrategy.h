@@ -69,6 +69,17 @@ mlir::LogicalResult verifyStrategy(mlir::Operation *op, const MMAStrategy &s,
 /// aligned to its own size (the base pointer is assumed 16-byte aligned).
 int64_t maxCopyWidth(mlir::MemRefType type);
 
+/// The elementwise op that the tensor-core kernel of `contraction` (on
+/// buffers) computes in its epilogue, or null: the first linalg op after the
+/// contraction, with only allocations and side-effect-free host ops
+/// between, that reads the contraction's output C with an identity map and
+/// writes its own outputs with identity maps, where C is a gpu.alloc that
+/// nothing else reads or writes (but the contraction, a zero fill and a
+/// gpu.dealloc). The kernel then writes the epilogue's outputs and never C.
+/// Its other inputs are read through their maps, whose results must be
+/// plain loop dims.
+mlir::linalg::GenericOp findMMAEpilogue(mlir::linalg::LinalgOp contraction);
+
 } // namespace mpt
 
 #endif // MPT_CONVERSION_CONTRACTIONTOMMA_MMASTRATEGY_H

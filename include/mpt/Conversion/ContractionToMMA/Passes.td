@@ -18,6 +18,13 @@ def SelectMMAStrategy : Pass<"mpt-select-mma-strategy"> {
     An op that already carries the attribute keeps it, so that a user or a
     test can pin a strategy. FP32 contractions are left to the generic path.
 
+    The elementwise `linalg.generic` that reads the contraction's output
+    (the bias add and cast of a forward layer, the ReLU mask of a backward
+    one) moves up to right after it when that is legal (everything in
+    between is an allocation, a pure host op, or a linalg op that touches
+    none of its buffers), so that `mpt-contraction-to-mma` computes it in
+    the kernel's epilogue.
+
     The tile is the largest of 128x256, 128x128, 64x128, 64x64 (M x N) that
     still gives at least `num-sms` blocks, with a K tile of 32 and as many
     stages (at most 4) as fit in `shared-memory-limit`. The copy width is
@@ -69,7 +76,14 @@ def ContractionToMMA : Pass<"mpt-contraction-to-mma"> {
     * an epilogue that adds the old output unless a zero `linalg.fill` of
       the same buffer right before the op can be dropped, rounds to the
       output type, and stores with vector stores in full tiles and masked
-      stores at the edges.
+      stores at the edges;
+    * when the contraction's output is a device buffer that only an
+      elementwise `linalg.generic` right after it reads (the bias add and
+      cast of a forward layer, the ReLU mask of a backward one; see
+      `findMMAEpilogue`), that op's body runs on each result in registers
+      instead: its other inputs are loaded through their maps, its outputs
+      stored (paired where aligned), and the f32 output is never written
+      nor allocated.
 
     The kernel needs `shared memory = stages * (tile_m + tile_n) * tile_k *
     2` bytes of dynamic shared memory; the launcher must raise the
@@ -94,7 +108,9 @@ def ContractionToMMA : Pass<"mpt-contraction-to-mma"> {
     Statistic<"numRewritten", "num-rewritten",
               "Contractions rewritten into mma.sync kernels">,
     Statistic<"numFillsDropped", "num-fills-dropped",
-              "Zero fills of an output folded into a kernel">
+              "Zero fills of an output folded into a kernel">,
+    Statistic<"numEpilogues", "num-epilogues",
+              "Elementwise ops computed in a kernel's epilogue">
   ];
 }
 

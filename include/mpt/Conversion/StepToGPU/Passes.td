@@ -132,10 +132,14 @@ def LinalgToGPULaunch : Pass<"mpt-linalg-to-gpu-launch", "::mlir::func::FuncOp">
     Each linalg op on buffers outside a `gpu.launch` becomes a launch with a
     one-dimensional grid over its parallel iteration space (linearized, the
     innermost dimension fastest, so that neighbouring threads touch
-    neighbouring elements) and `block-size` threads per block. The thread
-    with linear id `i < P` computes one point of the parallel space and loops
-    over the reduction dimensions sequentially (the op's scalar
-    implementation). A reduction whose outputs each combine with one
+    neighbouring elements) and `block-size` threads per block. An op
+    without reductions (elementwise, broadcast, transpose, fill) gives each
+    thread `elements-per-thread` points, `block-size` apart: the thread
+    loads and computes all of them before it stores any, so that its loads
+    are in flight together; blocks inside the iteration space skip the
+    bounds checks. Otherwise the thread with linear id `i < P` computes one
+    point of the parallel space and loops over the reduction dimensions
+    sequentially (the op's scalar implementation). A reduction whose outputs each combine with one
     commutative op that has a neutral element (a sum, a max, an or: column
     sums of bias gradients, softmax and loss rows, the Inf/NaN check and
     sums of squares of gradients), with `block-reductions`, runs instead as
@@ -145,7 +149,7 @@ def LinalgToGPULaunch : Pass<"mpt-linalg-to-gpu-launch", "::mlir::func::FuncOp">
     lanes otherwise (row sums), 256 lanes for a full reduction. Each lane
     folds a strided part of its output's reduction with the op's own body
     into four sets of accumulators (four loads in flight), then a tree in
-    shared memory combines the lanes. When the outputs give fewer than two
+    shared memory combines the lanes. When the outputs give fewer than eight
     blocks per SM (`num-sms`), the reduction is also split along grid y into
     partial results in a device buffer that a second launch combines, each
     thread keeping at least 32 elements. Summation is pairwise, in an order
@@ -176,9 +180,13 @@ def LinalgToGPULaunch : Pass<"mpt-linalg-to-gpu-launch", "::mlir::func::FuncOp">
            "element on many lanes per output with a shared-memory tree "
            "(split across blocks when it has few outputs) instead of one "
            "thread per output">,
+    Option<"elementsPerThread", "elements-per-thread", "int64_t",
+           /*default=*/"4",
+           "Points each thread of an op without reductions computes (1: "
+           "one point a thread, checked against the bounds)">,
     Option<"numSMs", "num-sms", "int64_t", /*default=*/"132",
            "Streaming multiprocessors of the target GPU: a reduction with "
-           "few outputs is split until it has two blocks per SM">
+           "few outputs is split until it has eight blocks per SM">
   ];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
