@@ -10,7 +10,7 @@ EXAMPLE ?= mlp
 all: build
 
 setup:
-	@./scripts/setup.sh
+	@PYTHON=$(PYTHON) ./scripts/setup.sh
 
 $(BUILD_DIR)/build.ninja:
 	cmake -G Ninja -S . -B $(BUILD_DIR) -DCMAKE_PREFIX_PATH=$(LLVM_PREFIX) \

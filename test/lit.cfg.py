@@ -1,5 +1,6 @@
 # -*- Python -*- lit configuration of mpt's tests.
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -78,3 +79,41 @@ try:
 except (OSError, subprocess.CalledProcessError):
     lit_config.warning("numpy not found for %s: numeric tests are skipped"
                        % config.python_executable)
+
+# The project's Python environment (.venv/, made by scripts/setup.sh from
+# requirements.txt): %venv_python runs it, and the feature `iree` says that
+# it holds IREE (iree-compile, iree.runtime) for test/Integration/IREE/.
+# A missing or stale environment fails the run loudly, unless MPT_NO_VENV=1
+# says to do without it; the tests that need it are then UNSUPPORTED.
+def _venv_problem(venv):
+    python = os.path.join(venv, "bin", "python")
+    if not os.path.exists(python):
+        return "%s does not exist" % python
+    if not os.path.exists(os.path.join(venv, "bin", "iree-compile")):
+        return "%s has no iree-compile" % venv
+    requirements = os.path.join(config.mpt_src_root, "requirements.txt")
+    with open(requirements, "rb") as f:
+        sha = hashlib.sha256(f.read()).hexdigest()
+    try:
+        with open(os.path.join(venv, "mpt-requirements.stamp")) as f:
+            stamp = f.read()
+    except OSError:
+        stamp = ""
+    if ("sha256 %s" % sha) not in stamp:
+        return "%s was not made from the current requirements.txt" % venv
+    return None
+
+_venv = os.path.join(config.mpt_src_root, ".venv")
+_venv_python = os.path.join(_venv, "bin", "python")
+config.substitutions.append(("%venv_python", _venv_python))
+_problem = _venv_problem(_venv)
+if _problem is None:
+    config.available_features.add("iree")
+elif os.environ.get("MPT_NO_VENV") == "1":
+    lit_config.note("MPT_NO_VENV=1: %s; the tests that need it are "
+                    "unsupported" % _problem)
+else:
+    # lit stops after loading the configuration, with this message.
+    lit_config.error("%s: run scripts/setup.sh (or `make setup`), or set "
+                     "MPT_NO_VENV=1 to run without the project's Python "
+                     "environment" % _problem)

@@ -1,6 +1,7 @@
 //===- Pipelines.cpp - Registered pass pipelines of mpt -------*- C++ -*-===//
 
 #include "mpt/Pipelines/Pipelines.h"
+#include "mpt/Pipelines/Export.h"
 #include "mpt/Pipelines/LowerToNVVM.h"
 #include "mpt/Transforms/Passes.h"
 
@@ -118,6 +119,7 @@ void registerPipelines() {
       "CPU, rounding 16-bit arithmetic per op as a GPU does",
       buildLowerToCPUPipeline);
   registerLowerToNVVMPipeline();
+  registerExportPipeline();
 }
 
 } // namespace mpt

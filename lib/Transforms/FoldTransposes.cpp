@@ -38,7 +38,8 @@ AffineMap readThroughTranspose(AffineMap map, linalg::TransposeOp transpose) {
 
 /// contraction(transpose(x), ...) -> linalg.generic reading x through the
 /// composed map, with the contraction's own body (casts included).
-struct FoldIntoContraction : public OpInterfaceRewritePattern<linalg::LinalgOp> {
+struct FoldIntoContraction
+    : public OpInterfaceRewritePattern<linalg::LinalgOp> {
   FoldIntoContraction(MLIRContext *ctx, llvm::Statistic &count)
       : OpInterfaceRewritePattern(ctx), count(count) {}
 

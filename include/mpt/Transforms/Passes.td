@@ -100,6 +100,46 @@ def StripForeignAttrs : Pass<"mpt-strip-foreign-attrs", "::mlir::ModuleOp"> {
   ];
 }
 
+def StripDialect : Pass<"mpt-strip-dialect", "::mlir::ModuleOp"> {
+  let summary = "Remove what is left of the mpt dialect after mpt-lower-ops";
+  let description = [{
+    Makes a step plain upstream IR for a compiler that does not know the
+    `mpt` dialect (IREE, or any MLIR tool built without mpt): it removes
+    every attribute named `mpt.*` — the roles on function arguments and
+    results (`mpt.role`, `mpt.grad_of`, `mpt.updates`, `mpt.copy_of`), the
+    precision marks on ops and functions (`mpt.precision`, `mpt.assigned`)
+    and the report on the module (`mpt.amp_report`) — and every other
+    discardable attribute whose value belongs to the `mpt` dialect.
+    Inherent attributes are kept.
+
+    An op of the `mpt` dialect cannot be removed without changing what the
+    step computes: the pass fails on one, naming it (run `mpt-lower-ops`
+    first, as the pipeline `mpt-export` does).
+
+    With `keep-roles`, the four role attributes stay on function arguments
+    and results: their values are builtin strings and integers, so a tool
+    without the dialect still parses them (IREE keeps or ignores them),
+    and a caller can still tell which result is the gradient of which
+    parameter.
+
+    ```mlir
+    // before
+    func.func @step(%w: tensor<4xf32> {mpt.role = "param"}, ...)
+        -> (tensor<f32> {mpt.role = "loss"}, ...)
+    // after
+    func.func @step(%w: tensor<4xf32>, ...) -> (tensor<f32>, ...)
+    ```
+  }];
+  let options = [
+    Option<"keepRoles", "keep-roles", "bool", /*default=*/"false",
+           "Keep mpt.role, mpt.grad_of, mpt.updates and mpt.copy_of on "
+           "function arguments and results">
+  ];
+  let statistics = [
+    Statistic<"numStripped", "num-stripped", "Attributes removed">
+  ];
+}
+
 def AssignPrecision : Pass<"mpt-assign-precision", "::mlir::ModuleOp"> {
   let summary = "Decide which ops of an FP32 step run in 16 bits";
   let description = [{
