@@ -47,7 +47,7 @@ def flops():
     return 3 * f - 2 * BATCH * WIDTHS[0] * WIDTHS[1]
 
 
-def build(outdir, only):
+def build(outdir, only, pipeline=""):
     from mpt import cuda, gen
     import shutil
     text, _ = gen.generate("mlp", batch=BATCH, widths=WIDTHS)
@@ -62,14 +62,14 @@ def build(outdir, only):
         # PTX, JIT-compiled when the module loads: a cubin would hold the
         # step's 64 MiB splat-zero constants (see GPU.md, Limits) in full.
         cuda.build(text, d, extra_passes=["--auto-mixed-precision=" + amp],
-                   fmt="isa")
+                   fmt="isa", pipeline_extra=pipeline)
         with open(os.path.join(d, "step.gpu.mlir")) as f:
             lowered = f.read()
         os.remove(os.path.join(d, "step.gpu.mlir"))
         meta = dict(case=case, kernels=lowered.count("gpu.launch_func"),
                     mma_kernels=len(re.findall(r"gpu\.launch_func .*@\w+_mma\d+_",
                                                lowered)),
-                    build_s=round(time.time() - t0, 1))
+                    build_s=round(time.time() - t0, 1), pipeline=pipeline)
         with open(os.path.join(d, "meta.json"), "w") as f:
             json.dump(meta, f)
         print("built", meta, flush=True)
@@ -224,6 +224,7 @@ def run(artdir, out_path, warmup, reps):
                    mpt_tflops=round(tf / mpt_ms / 1e9, 1),
                    ref_tflops=round(tf / ref_ms / 1e9, 1),
                    kernels=meta["kernels"], mma_kernels=meta["mma_kernels"],
+                   pipeline=meta.get("pipeline", ""),
                    correct=ok,
                    grad_rel_err_vs_fp32=[round(e, 5) for e in errs],
                    ref_grad_rel_err_vs_fp32=[round(e, 5) for e in errs_auto],
@@ -253,7 +254,25 @@ def profile(fn, torch):
         events.sort(key=lambda e: -e.self_device_time_total)
         top = [[e.key, round(e.self_device_time_total / 1e3, 3), e.count]
                for e in events[:40]]
-        return dict(total_ms=round(total, 3), top=top)
+        # The GPU's busy span: first kernel start to last kernel end; the
+        # rest of the wall time is host work before and after.
+        kernels = [e for e in p.events()
+                   if "CUDA" in str(getattr(e, "device_type", ""))]
+        span = None
+        if kernels:
+            span = round((max(e.time_range.end for e in kernels) -
+                          min(e.time_range.start for e in kernels)) / 1e3, 3)
+        # Host side of the same call: driver API calls (CUPTI), by total.
+        with prof(activities=[ProfilerActivity.CPU,
+                              ProfilerActivity.CUDA]) as q:
+            fn()
+        host = sorted((e for e in q.key_averages()
+                       if e.cpu_time_total > 0 and e.key.startswith("cu")),
+                      key=lambda e: -e.cpu_time_total)
+        host = [[e.key, round(e.cpu_time_total / 1e3, 3), e.count]
+                for e in host[:12]]
+        return dict(total_ms=round(total, 3), span_ms=span, top=top,
+                    host_api=host)
     except Exception as e:  # the timing stands without it
         return dict(error=str(e)[:200])
 
@@ -266,9 +285,12 @@ def main():
     ap.add_argument("--only", nargs="*")
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--reps", type=int, default=20)
+    ap.add_argument("--pipeline", default="",
+                    help="build: further mpt-lower-to-nvvm options, e.g. "
+                         "'elements-per-thread=4 reduction-unroll=4'")
     a = ap.parse_args()
     if a.mode == "build":
-        return build(a.dir, a.only)
+        return build(a.dir, a.only, a.pipeline)
     return run(a.dir, a.out, a.warmup, a.reps)
 
 

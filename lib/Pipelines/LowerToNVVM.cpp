@@ -79,6 +79,8 @@ static void addKernels(OpPassManager &pm, const LowerToNVVMOptions &options) {
     pm.addPass(createSelectMMAStrategy());
   LinalgToGPULaunchOptions launch;
   launch.blockSize = options.blockSize;
+  launch.elementsPerThread = options.elementsPerThread;
+  launch.reductionUnroll = options.reductionUnroll;
   pm.addNestedPass<func::FuncOp>(createLinalgToGPULaunch(launch));
   addText(pm, "canonicalize,cse");
   if (options.useMMA)

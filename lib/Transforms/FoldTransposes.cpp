@@ -118,13 +118,7 @@ struct FoldTransposesPass
     if (generalize)
       patterns.add<GeneralizeDataMovement>(&getContext(), numGeneralized);
     // Nothing is folded or simplified otherwise: bodies stay as they are.
-    GreedyRewriteConfig config;
-    config.setUseTopDownTraversal(true)
-        .enableFolding(false)
-        .enableConstantCSE(false)
-        .setRegionSimplificationLevel(GreedySimplifyRegionLevel::Disabled);
-    if (failed(
-            applyPatternsGreedily(getOperation(), std::move(patterns), config)))
+    if (failed(mpt::applyPatternsOnly(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
 };

@@ -215,14 +215,18 @@ struct FuseElementwisePass
     // single (dynamic shapes).
     memref::populateResolveRankedShapedTypeResultDimsPatterns(patterns);
     // No folding: the payloads must compute what they computed before.
-    GreedyRewriteConfig config;
-    config.setUseTopDownTraversal(true)
-        .enableFolding(false)
-        .enableConstantCSE(false)
-        .setRegionSimplificationLevel(GreedySimplifyRegionLevel::Disabled);
-    if (failed(
-            applyPatternsGreedily(getOperation(), std::move(patterns), config)))
+    if (failed(mpt::applyPatternsOnly(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
 };
 } // namespace
+
+LogicalResult mpt::applyPatternsOnly(Operation *op,
+                                     RewritePatternSet &&patterns) {
+  GreedyRewriteConfig config;
+  config.setUseTopDownTraversal(true)
+      .enableFolding(false)
+      .enableConstantCSE(false)
+      .setRegionSimplificationLevel(GreedySimplifyRegionLevel::Disabled);
+  return applyPatternsGreedily(op, std::move(patterns), config);
+}

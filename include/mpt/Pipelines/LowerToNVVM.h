@@ -41,6 +41,16 @@ struct LowerToNVVMOptions
       *this, "block-size",
       llvm::cl::desc("Threads per block of the generic kernels"),
       llvm::cl::init(256)};
+  Option<int64_t> elementsPerThread{
+      *this, "elements-per-thread",
+      llvm::cl::desc("Points each thread of an elementwise kernel computes "
+                     "(mpt-linalg-to-gpu-launch)"),
+      llvm::cl::init(8)};
+  Option<int64_t> reductionUnroll{
+      *this, "reduction-unroll",
+      llvm::cl::desc("Accumulators each lane of a block reduction keeps "
+                     "(loads in flight; mpt-linalg-to-gpu-launch)"),
+      llvm::cl::init(8)};
   Option<bool> cInterface{
       *this, "c-interface",
       llvm::cl::desc("Give every public function a C entry point "

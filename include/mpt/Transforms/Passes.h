@@ -13,6 +13,7 @@
 #include "mlir/Pass/Pass.h"
 
 namespace mlir {
+class GreedyRewriteConfig;
 class RewritePatternSet;
 } // namespace mlir
 
@@ -23,6 +24,12 @@ namespace mpt {
 
 /// Patterns that replace mpt ops by linalg/tensor/arith ops.
 void populateLowerMPTOpsPatterns(mlir::RewritePatternSet &patterns);
+
+/// Applies `patterns` to `op` top-down and nothing else: no folding, no
+/// constant CSE, no region simplification, so that the payloads that the
+/// patterns move compute exactly what they computed before.
+mlir::LogicalResult applyPatternsOnly(mlir::Operation *op,
+                                      mlir::RewritePatternSet &&patterns);
 
 #define GEN_PASS_REGISTRATION
 #include "mpt/Transforms/Passes.h.inc"

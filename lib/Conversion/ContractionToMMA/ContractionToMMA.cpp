@@ -96,7 +96,7 @@ public:
   KernelEmitter(OpBuilder &b, Location loc, const mpt::MMAContraction &c,
                 const mpt::MMAStrategy &s, bool accumulate,
                 std::optional<std::pair<std::string, std::string>> kernelName,
-                linalg::GenericOp epilogue)
+                ArrayRef<linalg::GenericOp> epilogue)
       : b(b), loc(loc), im{b, loc}, c(c), s(s), accumulate(accumulate),
         kernelName(std::move(kernelName)), epilogue(epilogue) {
     warpTileM = s.tileM / s.warpsM;
@@ -107,8 +107,8 @@ public:
     // Columns 2j, 2j + 1 of a row are adjacent and the pair is aligned when
     // the output's strides and offset are even (the base is assumed aligned).
     pairedStores = mpt::maxCopyWidth(cast<MemRefType>(c.c.getType())) >= 2;
-    if (epilogue)
-      for (Value out : epilogue.getDpsInits())
+    for (linalg::GenericOp stage : epilogue)
+      for (Value out : stage.getDpsInits())
         pairedStores &= mpt::maxCopyWidth(cast<MemRefType>(out.getType())) >= 2;
   }
 
@@ -142,8 +142,15 @@ private:
   const mpt::MMAStrategy &s;
   bool accumulate;
   std::optional<std::pair<std::string, std::string>> kernelName;
-  /// Computed from each result instead of storing it (findMMAEpilogue).
-  linalg::GenericOp epilogue;
+  /// Computed from each result instead of storing it (findMMAEpilogues).
+  SmallVector<linalg::GenericOp> epilogue;
+  /// The outputs of all stages, in order.
+  SmallVector<Value> epilogueOutputs() const {
+    SmallVector<Value> outs;
+    for (linalg::GenericOp stage : epilogue)
+      llvm::append_range(outs, stage.getDpsInits());
+    return outs;
+  }
   bool isBF16;
   bool pairedStores;
   int64_t warpTileM, warpTileN, fragsM, fragsN;
@@ -350,8 +357,8 @@ void KernelEmitter::storeFragmentRow(ArrayRef<Value> acc, int64_t mi,
     return v;
   };
   int64_t base = (mi * fragsN + ni) * 4 + 2 * h;
-  if (epilogue) {
-    ValueRange outs = epilogue.getDpsInits();
+  if (!epilogue.empty()) {
+    SmallVector<Value> outs = epilogueOutputs();
     if (!masked && pairedStores) {
       SmallVector<Value> first =
           epilogueAt(finish(acc[base], row, col), row, col);
@@ -423,43 +430,52 @@ SmallVector<Value> KernelEmitter::outputIndices(Value row, Value col) {
   return ivs;
 }
 
-/// The epilogue's body at C's element (row, col) holding `v`: its other
-/// inputs are loaded through their maps; returns the values it yields.
+/// The epilogue's stages at C's element (row, col) holding `v`: inputs
+/// that are C or an earlier stage's output take that value, the others are
+/// loaded through their maps; returns the values of all stages' outputs.
 SmallVector<Value> KernelEmitter::epilogueAt(Value v, Value row, Value col) {
   SmallVector<Value> ivs = outputIndices(row, col);
-  IRMapping mapping;
-  for (OpOperand *input : epilogue.getDpsInputOperands()) {
-    BlockArgument arg = epilogue.getMatchingBlockArgument(input);
-    Value value = input->get();
-    if (value == c.c) {
-      mapping.map(arg, v);
-      continue;
-    }
-    if (!isa<MemRefType>(value.getType())) {
-      mapping.map(arg, value);
-      continue;
-    }
-    SmallVector<Value> indices;
-    for (AffineExpr e : epilogue.getMatchingIndexingMap(input).getResults())
-      indices.push_back(ivs[cast<AffineDimExpr>(e).getPosition()]);
-    mapping.map(arg, memref::LoadOp::create(b, loc, value, indices));
-  }
-  for (OpOperand &init : epilogue.getDpsInitsMutable()) {
-    BlockArgument arg = epilogue.getMatchingBlockArgument(&init);
-    if (!arg.use_empty())
-      mapping.map(arg, memref::LoadOp::create(b, loc, init.get(), ivs));
-  }
-  Block *body = epilogue.getBlock();
-  for (Operation &op : body->without_terminator()) {
-    if (auto index = dyn_cast<linalg::IndexOp>(op)) {
-      mapping.map(index.getResult(), ivs[index.getDim()]);
-      continue;
-    }
-    b.clone(op, mapping);
-  }
+  DenseMap<Value, Value> known;
+  known[c.c] = v;
   SmallVector<Value> results;
-  for (Value y : body->getTerminator()->getOperands())
-    results.push_back(mapping.lookupOrDefault(y));
+  for (linalg::GenericOp stage : epilogue) {
+    IRMapping mapping;
+    for (OpOperand *input : stage.getDpsInputOperands()) {
+      BlockArgument arg = stage.getMatchingBlockArgument(input);
+      Value value = input->get();
+      if (Value computed = known.lookup(value)) {
+        mapping.map(arg, computed);
+        continue;
+      }
+      if (!isa<MemRefType>(value.getType())) {
+        mapping.map(arg, value);
+        continue;
+      }
+      SmallVector<Value> indices;
+      for (AffineExpr e : stage.getMatchingIndexingMap(input).getResults())
+        indices.push_back(ivs[cast<AffineDimExpr>(e).getPosition()]);
+      mapping.map(arg, memref::LoadOp::create(b, loc, value, indices));
+    }
+    for (OpOperand &init : stage.getDpsInitsMutable()) {
+      BlockArgument arg = stage.getMatchingBlockArgument(&init);
+      if (!arg.use_empty())
+        mapping.map(arg, memref::LoadOp::create(b, loc, init.get(), ivs));
+    }
+    Block *body = stage.getBlock();
+    for (Operation &op : body->without_terminator()) {
+      if (auto index = dyn_cast<linalg::IndexOp>(op)) {
+        mapping.map(index.getResult(), ivs[index.getDim()]);
+        continue;
+      }
+      b.clone(op, mapping);
+    }
+    for (auto [out, y] :
+         llvm::zip(stage.getDpsInits(), body->getTerminator()->getOperands())) {
+      Value value = mapping.lookupOrDefault(y);
+      known[out] = value;
+      results.push_back(value);
+    }
+  }
   return results;
 }
 
@@ -484,8 +500,8 @@ void KernelEmitter::emit() {
   Value hostA = c.a, hostB = c.b, hostC = c.c;
   // With an epilogue and nothing to accumulate, C is never read or
   // written: the shape comes from the epilogue's first output (same shape).
-  if (epilogue && !accumulate)
-    hostC = epilogue.getDpsInits().front();
+  if (!epilogue.empty() && !accumulate)
+    hostC = epilogue.front().getDpsInits().front();
   int64_t lead = c.batched ? 1 : 0;
   Value hostM = memref::DimOp::create(b, loc, hostC, lead);
   Value hostN = memref::DimOp::create(b, loc, hostC, lead + 1);
@@ -649,8 +665,9 @@ struct ContractionToMMAPass
     // With an epilogue, the kernel goes where the epilogue was (its
     // outputs may be allocated between the two; nothing between has an
     // effect on the contraction's operands).
-    linalg::GenericOp epilogue = mpt::findMMAEpilogue(op);
-    OpBuilder b(epilogue ? epilogue.getOperation() : op.getOperation());
+    SmallVector<linalg::GenericOp> epilogue = mpt::findMMAEpilogues(op);
+    OpBuilder b(epilogue.empty() ? op.getOperation()
+                                 : epilogue.back().getOperation());
     KernelEmitter(b, op.getLoc(), *c, *s, /*accumulate=*/!fill, kernelName(op),
                   epilogue)
         .emit();
@@ -659,9 +676,10 @@ struct ContractionToMMAPass
       ++numFillsDropped;
     }
     op->erase();
-    if (epilogue) {
-      epilogue->erase();
-      ++numEpilogues;
+    if (!epilogue.empty()) {
+      for (linalg::GenericOp stage : epilogue)
+        stage->erase();
+      numEpilogues += epilogue.size();
       // C is never written now: drop it.
       if (llvm::all_of(c->c.getUsers(), [](Operation *user) {
             return isa<gpu::DeallocOp>(user);

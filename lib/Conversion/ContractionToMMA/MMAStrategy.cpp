@@ -7,6 +7,9 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+
+#include <algorithm>
 
 using namespace mlir;
 
@@ -121,6 +124,7 @@ DictionaryAttr toAttr(MLIRContext *ctx, const MMAStrategy &s) {
   Builder b(ctx);
   NamedAttribute entries[] = {
       b.getNamedAttr("copy", b.getDenseI64ArrayAttr({s.copyA, s.copyB})),
+      b.getNamedAttr("epilogue_stages", b.getI64IntegerAttr(s.epilogueStages)),
       b.getNamedAttr("group_m", b.getI64IntegerAttr(s.groupM)),
       b.getNamedAttr("stages", b.getI64IntegerAttr(s.stages)),
       b.getNamedAttr("tile",
@@ -164,6 +168,8 @@ FailureOr<MMAStrategy> readStrategy(Operation *op) {
   s.copyB = copy[1];
   s.stages = *stages;
   s.groupM = *groupM;
+  if (std::optional<int64_t> stagesAfter = integer("epilogue_stages"))
+    s.epilogueStages = *stagesAfter;
   return s;
 }
 
@@ -198,6 +204,9 @@ LogicalResult verifyStrategy(Operation *op, const MMAStrategy &s,
     return fail() << "more than 1024 threads per block";
   if (s.stages < 2 || s.groupM < 1)
     return fail() << "stages must be >= 2 and group_m >= 1";
+  if (s.epilogueStages < 0 || s.epilogueStages > int64_t(kMaxEpilogueStages))
+    return fail() << "epilogue_stages must be in [0, " << kMaxEpilogueStages
+                  << "]";
   int64_t maxA = maxCopyWidth(cast<MemRefType>(c.a.getType()));
   int64_t maxB = maxCopyWidth(cast<MemRefType>(c.b.getType()));
   for (auto [width, max, name] :
@@ -220,47 +229,73 @@ LogicalResult verifyStrategy(Operation *op, const MMAStrategy &s,
   return success();
 }
 
-linalg::GenericOp findMMAEpilogue(linalg::LinalgOp contraction) {
-  if (contraction.getNumDpsInits() != 1)
+namespace {
+/// The next linalg op after `op`, past allocations and pure host ops only.
+Operation *nextLinalgOp(Operation *op) {
+  Operation *next = op->getNextNode();
+  while (next && !isa<linalg::LinalgOp>(next) &&
+         (isa<gpu::AllocOp>(next) || isPure(next)) &&
+         next->getNumRegions() == 0)
+    next = next->getNextNode();
+  return next;
+}
+
+/// The buffer a value views (through view-like ops), or the value itself.
+Value rootOf(Value v) {
+  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
+    v = view.getViewSource();
+  return v;
+}
+
+/// An elementwise generic on buffers over `rank` loops whose outputs are
+/// written through identity maps and whose inputs are read through plain
+/// dims.
+linalg::GenericOp asStage(Operation *op, int64_t rank) {
+  auto stage = dyn_cast_or_null<linalg::GenericOp>(op);
+  if (!stage || !stage.hasPureBufferSemantics() ||
+      stage.getNumLoops() != stage.getNumParallelLoops() ||
+      int64_t(stage.getNumLoops()) != rank)
+    return {};
+  for (OpOperand &init : stage.getDpsInitsMutable())
+    if (!stage.getMatchingIndexingMap(&init).isIdentity())
+      return {};
+  for (OpOperand *input : stage.getDpsInputOperands())
+    if (!llvm::all_of(stage.getMatchingIndexingMap(input).getResults(),
+                      [](AffineExpr e) { return isa<AffineDimExpr>(e); }))
+      return {};
+  return stage;
+}
+} // namespace
+
+SmallVector<linalg::GenericOp> findMMAEpilogues(linalg::LinalgOp contraction) {
+  int64_t most = 1;
+  if (auto dict =
+          contraction->getAttrOfType<DictionaryAttr>(kMMAStrategyAttrName))
+    if (auto n = dict.getAs<IntegerAttr>("epilogue_stages"))
+      most = std::clamp<int64_t>(n.getInt(), 0, kMaxEpilogueStages);
+  if (contraction.getNumDpsInits() != 1 || most == 0)
     return {};
   Value out = contraction.getDpsInitOperand(0)->get();
   auto alloc = out.getDefiningOp<gpu::AllocOp>();
   if (!alloc || alloc->getBlock() != contraction->getBlock())
     return {};
-  // The next linalg op, past allocations and pure host ops only.
-  Operation *next = contraction->getNextNode();
-  while (next && !isa<linalg::LinalgOp>(next) &&
-         (isa<gpu::AllocOp>(next) || isPure(next)) &&
-         next->getNumRegions() == 0)
-    next = next->getNextNode();
-  auto epilogue = dyn_cast_or_null<linalg::GenericOp>(next);
-  if (!epilogue || !epilogue.hasPureBufferSemantics() ||
-      epilogue.getNumLoops() != epilogue.getNumParallelLoops() ||
-      epilogue.getNumLoops() != cast<MemRefType>(out.getType()).getRank())
+  int64_t rank = cast<MemRefType>(out.getType()).getRank();
+  linalg::GenericOp first = asStage(nextLinalgOp(contraction), rank);
+  if (!first)
     return {};
   // C: read once, through the identity map, and never written.
   unsigned reads = 0;
-  for (OpOperand *input : epilogue.getDpsInputOperands()) {
-    AffineMap map = epilogue.getMatchingIndexingMap(input);
+  for (OpOperand *input : first.getDpsInputOperands())
     if (input->get() == out) {
       ++reads;
-      if (!map.isIdentity())
+      if (!first.getMatchingIndexingMap(input).isIdentity())
         return {};
-    } else if (!llvm::all_of(map.getResults(), [](AffineExpr e) {
-                 return isa<AffineDimExpr>(e);
-               })) {
-      return {};
     }
-  }
-  if (reads != 1)
+  if (reads != 1 || llvm::is_contained(first.getDpsInits(), out))
     return {};
-  for (OpOperand &init : epilogue.getDpsInitsMutable())
-    if (init.get() == out ||
-        !epilogue.getMatchingIndexingMap(&init).isIdentity())
-      return {};
   // Nothing else touches C.
   for (Operation *user : out.getUsers()) {
-    if (user == contraction.getOperation() || user == epilogue.getOperation() ||
+    if (user == contraction.getOperation() || user == first.getOperation() ||
         isa<gpu::DeallocOp>(user))
       continue;
     auto fill = dyn_cast<linalg::FillOp>(user);
@@ -268,7 +303,47 @@ linalg::GenericOp findMMAEpilogue(linalg::LinalgOp contraction) {
       continue;
     return {};
   }
-  return epilogue;
+  SmallVector<linalg::GenericOp> stages = {first};
+  // Later stages: the next elementwise op when it reads an earlier stage's
+  // output at the same point (the ReLU of a biased pre-activation). It may
+  // read no other view of what the chain writes, nor write what the chain
+  // reads or writes.
+  llvm::SmallPtrSet<Value, 8> produced, written, touched;
+  written.insert(rootOf(out));
+  touched.insert(rootOf(out));
+  auto note = [&](linalg::GenericOp stage) {
+    for (Value v : stage.getDpsInits()) {
+      produced.insert(v);
+      written.insert(rootOf(v));
+      touched.insert(rootOf(v));
+    }
+    for (Value v : stage.getDpsInputs())
+      if (isa<MemRefType>(v.getType()))
+        touched.insert(rootOf(v));
+  };
+  note(first);
+  while (int64_t(stages.size()) < most) {
+    linalg::GenericOp stage = asStage(nextLinalgOp(stages.back()), rank);
+    if (!stage)
+      break;
+    bool readsChain = false, legal = true;
+    for (OpOperand *input : stage.getDpsInputOperands()) {
+      Value v = input->get();
+      if (produced.contains(v)) {
+        readsChain = true;
+        legal &= stage.getMatchingIndexingMap(input).isIdentity();
+      } else if (isa<MemRefType>(v.getType())) {
+        legal &= !written.contains(rootOf(v));
+      }
+    }
+    for (Value v : stage.getDpsInits())
+      legal &= !touched.contains(rootOf(v));
+    if (!readsChain || !legal)
+      break;
+    stages.push_back(stage);
+    note(stage);
+  }
+  return stages;
 }
 
 } // namespace mpt

@@ -73,26 +73,30 @@ Value rootBuffer(Value v) {
   return v;
 }
 
-/// Moves the elementwise op that reads a contraction's output C up to right
-/// after the contraction, where mpt-contraction-to-mma computes it in the
-/// kernel's epilogue (mpt::findMMAEpilogue). In a backward, the contraction
-/// of dX is often followed by that of dW before the ReLU mask reads dX. The
-/// move is legal when every op in between is an allocation, a pure host op,
-/// or a linalg op on buffers that touches none of the epilogue's buffers,
-/// and the epilogue's operands defined in between can move up too.
-void hoistEpilogue(linalg::LinalgOp contraction) {
-  if (contraction.getNumDpsInits() != 1)
-    return;
-  Value out = contraction.getDpsInitOperand(0)->get();
+/// Moves the first linalg.generic after `anchor` that reads one of `values`
+/// up to right after `anchor` and returns it (null if there is none or the
+/// move is illegal). For a contraction and its output C, that is the op
+/// mpt-contraction-to-mma computes in the kernel's epilogue
+/// (mpt::findMMAEpilogues); for an epilogue and its outputs, the next stage.
+/// In a backward, the contraction of dX is often followed by that of dW
+/// before the ReLU mask reads dX. The move is legal when every op in
+/// between is an allocation, a pure host op, or a linalg op on buffers that
+/// touches none of the moved op's buffers, and the moved op's operands
+/// defined in between can move up too (before `insertBefore`).
+Operation *hoistReader(Operation *anchor, ValueRange values,
+                       Operation *insertBefore) {
   Operation *candidate = nullptr;
-  for (Operation *user : out.getUsers())
-    if (isa<linalg::GenericOp>(user) &&
-        user->getBlock() == contraction->getBlock() &&
-        contraction->isBeforeInBlock(user) &&
-        (!candidate || user->isBeforeInBlock(candidate)))
-      candidate = user;
-  if (!candidate || candidate == contraction->getNextNode())
-    return;
+  for (Value out : values)
+    for (Operation *user : out.getUsers())
+      if (isa<linalg::GenericOp>(user) &&
+          user->getBlock() == anchor->getBlock() &&
+          anchor->isBeforeInBlock(user) &&
+          (!candidate || user->isBeforeInBlock(candidate)))
+        candidate = user;
+  if (!candidate)
+    return nullptr;
+  if (candidate == anchor->getNextNode())
+    return candidate;
   auto epilogue = cast<linalg::GenericOp>(candidate);
   llvm::SmallPtrSet<Value, 8> touched;
   for (Value operand : epilogue->getOperands())
@@ -104,8 +108,8 @@ void hoistEpilogue(linalg::LinalgOp contraction) {
   needed.insert(epilogue->getOperands().begin(), epilogue->getOperands().end());
   getUsedValuesDefinedAbove(epilogue->getRegions(), needed);
   SmallVector<Operation *> movedUp;
-  for (Operation *op = candidate->getPrevNode();
-       op != contraction.getOperation(); op = op->getPrevNode()) {
+  for (Operation *op = candidate->getPrevNode(); op != anchor;
+       op = op->getPrevNode()) {
     bool defines = llvm::any_of(op->getResults(),
                                 [&](Value r) { return needed.contains(r); });
     if (isa<gpu::AllocOp>(op) || (isPure(op) && op->getNumRegions() == 0)) {
@@ -117,21 +121,35 @@ void hoistEpilogue(linalg::LinalgOp contraction) {
     }
     auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
     if (defines || !linalgOp || !linalgOp.hasPureBufferSemantics())
-      return;
+      return nullptr;
     for (Value operand : op->getOperands())
       if (isa<MemRefType>(operand.getType()) &&
           touched.contains(rootBuffer(operand)))
-        return;
+        return nullptr;
   }
-  // In their original order, before the contraction and the fill of its
-  // output right before it (which the kernel absorbs).
+  for (Operation *op : llvm::reverse(movedUp))
+    op->moveBefore(insertBefore);
+  epilogue->moveAfter(anchor);
+  return epilogue;
+}
+
+/// Hoists the epilogue stages of `contraction` next to it (hoistReader), so
+/// that mpt::findMMAEpilogues finds them. Allocations move before the zero
+/// fill of the output right before the contraction (which the kernel
+/// absorbs, so nothing may come between).
+void hoistEpilogue(linalg::LinalgOp contraction, int64_t stages) {
+  if (contraction.getNumDpsInits() != 1 || stages == 0)
+    return;
+  Value out = contraction.getDpsInitOperand(0)->get();
   Operation *before = contraction;
   if (auto fill = dyn_cast_or_null<linalg::FillOp>(contraction->getPrevNode()))
     if (fill.getDpsInitOperand(0)->get() == out)
       before = fill;
-  for (Operation *op : llvm::reverse(movedUp))
-    op->moveBefore(before);
-  epilogue->moveAfter(contraction);
+  Operation *stage = hoistReader(contraction, out, before);
+  for (int64_t i = 1; stage && i < stages; ++i) {
+    auto generic = cast<linalg::GenericOp>(stage);
+    stage = hoistReader(stage, generic.getDpsInits(), stage);
+  }
 }
 
 struct SelectMMAStrategyPass
@@ -147,10 +165,15 @@ struct SelectMMAStrategyPass
         if (failed(c))
           continue;
         mpt::MMAStrategy s = choose(op, *c, numSMs, sharedMemoryLimit);
+        s.epilogueStages = epilogueStages;
         op->setAttr(mpt::kMMAStrategyAttrName, mpt::toAttr(&getContext(), s));
         ++numSelected;
       }
-      hoistEpilogue(op);
+      // A pinned strategy without the key gets one stage.
+      FailureOr<mpt::MMAStrategy> s = mpt::readStrategy(op);
+      if (failed(s))
+        return signalPassFailure();
+      hoistEpilogue(op, s->epilogueStages);
     }
   }
 };

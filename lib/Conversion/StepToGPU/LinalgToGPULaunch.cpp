@@ -48,8 +48,8 @@ struct LinalgToGPULaunchPass
     // Elementwise ops that tensor-core kernels compute in their epilogue.
     fn.walk([&](linalg::LinalgOp op) {
       if (op->hasAttr(mpt::kMMAStrategyAttrName))
-        if (linalg::GenericOp epilogue = mpt::findMMAEpilogue(op))
-          epilogues.insert(epilogue);
+        for (linalg::GenericOp stage : mpt::findMMAEpilogues(op))
+          epilogues.insert(stage);
     });
     SmallVector<linalg::LinalgOp> ops;
     fn.walk<WalkOrder::PreOrder>([&](Operation *op) {
@@ -68,6 +68,10 @@ struct LinalgToGPULaunchPass
     }
     if (elementsPerThread < 1 || elementsPerThread > 64) {
       fn.emitError("elements-per-thread must be in [1, 64]");
+      return signalPassFailure();
+    }
+    if (reductionUnroll < 1 || reductionUnroll > 64) {
+      fn.emitError("reduction-unroll must be in [1, 64]");
       return signalPassFailure();
     }
     for (linalg::LinalgOp op : ops)
@@ -291,9 +295,6 @@ struct LinalgToGPULaunchPass
   }
 
   static constexpr int64_t kReductionThreads = 256;
-  /// Independent accumulators a thread keeps, so that several loads are in
-  /// flight at once.
-  static constexpr int64_t kUnroll = 4;
   /// A split of the reduction gives each thread at least this many elements.
   static constexpr int64_t kMinPerThread = 32;
   /// Blocks per SM a split reduction aims at (8 x 256 threads fill an SM).
@@ -400,8 +401,8 @@ struct LinalgToGPULaunchPass
   /// One launch reducing `reduced` elements for each of `outputs` outputs,
   /// the reduction cut into `splits` contiguous parts along grid y. Each
   /// thread folds its elements (`fold` of output p, element r) into
-  /// `kUnroll` sets of accumulators started at the neutral elements; a tree
-  /// in shared memory combines the lanes of an output; `finish` gets the
+  /// `reductionUnroll` sets of accumulators started at the neutral elements; a
+  /// tree in shared memory combines the lanes of an output; `finish` gets the
   /// total of output p over split s.
   void emitReduction(OpBuilder &b, Location loc, linalg::LinalgOp op,
                      ArrayRef<Operation *> combiners, bool parallelFast,
@@ -473,22 +474,23 @@ struct LinalgToGPULaunchPass
       Value count = arith::CeilDivUIOp::create(
           b, loc, arith::SubIOp::create(b, loc, end, first), cst(lanesR));
       Value mainCount = arith::SubIOp::create(
-          b, loc, count, arith::RemUIOp::create(b, loc, count, cst(kUnroll)));
+          b, loc, count,
+          arith::RemUIOp::create(b, loc, count, cst(reductionUnroll)));
       auto element = [&](OpBuilder &lb, Value j) -> Value {
         return arith::AddIOp::create(
             lb, loc, first, arith::MulIOp::create(lb, loc, j, cst(lanesR)));
       };
       SmallVector<Value> inits;
-      for (int64_t u = 0; u < kUnroll; ++u)
+      for (int64_t u = 0; u < reductionUnroll; ++u)
         llvm::append_range(inits, neutral);
-      auto main =
-          scf::ForOp::create(b, loc, cst(0), mainCount, cst(kUnroll), inits);
+      auto main = scf::ForOp::create(b, loc, cst(0), mainCount,
+                                     cst(reductionUnroll), inits);
       {
         OpBuilder::InsertionGuard loopGuard(b);
         b.setInsertionPointToStart(main.getBody());
         SmallVector<Value> next;
         size_t n = combiners.size();
-        for (int64_t u = 0; u < kUnroll; ++u) {
+        for (int64_t u = 0; u < reductionUnroll; ++u) {
           Value j =
               arith::AddIOp::create(b, loc, main.getInductionVar(), cst(u));
           llvm::append_range(next,
@@ -498,7 +500,7 @@ struct LinalgToGPULaunchPass
         scf::YieldOp::create(b, loc, next);
       }
       SmallVector<Value> accs(main.getResults().take_front(combiners.size()));
-      for (int64_t u = 1; u < kUnroll; ++u)
+      for (int64_t u = 1; u < reductionUnroll; ++u)
         for (auto [i, combiner] : llvm::enumerate(combiners))
           accs[i] = combine(b, combiner, accs[i],
                             main.getResult(u * combiners.size() + i));

@@ -90,3 +90,12 @@ func.func @fp32_inputs(%a: memref<64x64xf32>, %b: memref<64x64xf32>, %c: memref<
     ins(%a, %b : memref<64x64xf32>, memref<64x64xf32>) outs(%c : memref<64x64xf32>)
   return
 }
+
+// -----
+
+func.func @bad_epilogue_stages(%a: memref<32x32xf16>, %b: memref<32x32xf16>, %c: memref<32x32xf32>) {
+  // expected-error @below {{epilogue_stages must be in [0, 4]}}
+  linalg.matmul {mma_strategy = {copy = array<i64: 8, 8>, epilogue_stages = 5 : i64, group_m = 1 : i64, stages = 2 : i64, tile = array<i64: 32, 32, 16>, warps = array<i64: 1, 1>}}
+    ins(%a, %b : memref<32x32xf16>, memref<32x32xf16>) outs(%c : memref<32x32xf32>)
+  return
+}

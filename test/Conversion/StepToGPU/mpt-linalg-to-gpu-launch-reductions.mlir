@@ -1,4 +1,4 @@
-// RUN: mpt-opt %s --mpt-linalg-to-gpu-launch --canonicalize --cse --split-input-file | FileCheck %s
+// RUN: mpt-opt %s --mpt-linalg-to-gpu-launch=reduction-unroll=4 --canonicalize --cse --split-input-file | FileCheck %s
 // RUN: mpt-opt %s --mpt-linalg-to-gpu-launch=num-sms=4 --canonicalize --cse --split-input-file | FileCheck %s --check-prefix=SMS
 
 // Column sums (the bias gradient): the innermost dim is parallel, so 32
@@ -6,7 +6,8 @@
 // column's rows. 1000 columns give 32 blocks, fewer than eight per SM: the
 // 8192 rows are split in 32 parts of 256 (a multiple of the 8 lanes, at
 // least 32 rows a lane) along grid y into a device buffer of partial sums,
-// which a second launch adds to the output. Each lane keeps four accumulators (main loop of 4
+// which a second launch adds to the output. Each lane keeps four
+// accumulators here (reduction-unroll=4; default 8: main loop of 4
 // elements, then a tail loop).
 // CHECK-LABEL: func.func @column_sums
 // CHECK-DAG: %[[C32:.*]] = arith.constant 32 : index

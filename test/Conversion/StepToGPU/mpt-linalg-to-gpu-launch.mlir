@@ -1,5 +1,5 @@
 // RUN: mpt-opt %s --mpt-linalg-to-gpu-launch=elements-per-thread=1 --cse --split-input-file | FileCheck %s
-// RUN: mpt-opt %s --mpt-linalg-to-gpu-launch --cse --split-input-file | FileCheck %s --check-prefix=EPT
+// RUN: mpt-opt %s --mpt-linalg-to-gpu-launch=elements-per-thread=4 --cse --split-input-file | FileCheck %s --check-prefix=EPT
 // RUN: mpt-opt %s --mpt-linalg-to-gpu-launch=block-size=128 --split-input-file | FileCheck %s --check-prefix=BS
 // RUN: mpt-opt %s --mpt-linalg-to-gpu-launch=block-reductions=false --split-input-file | FileCheck %s --check-prefix=NOBR
 
@@ -42,7 +42,7 @@ func.func @row_sums(%x: memref<?x8xf32>, %y: memref<?xf32>) {
 // -----
 
 // Two parallel dims: the innermost varies fastest (coalesced), and the
-// outer index is the quotient. By default (EPT) each thread takes 4
+// outer index is the quotient. With elements-per-thread=4 (EPT; default 8) each thread takes 4
 // points 256 apart: 6 points give one block; as the block is not wholly
 // inside, each point is checked; a full block loads and computes all four
 // points before the first store.

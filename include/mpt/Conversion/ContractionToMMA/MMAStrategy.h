@@ -44,6 +44,9 @@ struct MMAStrategy {
   int64_t warpsM = 2, warpsN = 2;
   int64_t stages = 3;
   int64_t groupM = 8;
+  /// Elementwise ops after the contraction computed in its epilogue (0: the
+  /// kernel stores C); see findMMAEpilogues.
+  int64_t epilogueStages = 1;
   /// Elements per asynchronous copy for A and B (8, 4, 2) or 1 (synchronous).
   int64_t copyA = 8, copyB = 8;
 
@@ -69,16 +72,24 @@ mlir::LogicalResult verifyStrategy(mlir::Operation *op, const MMAStrategy &s,
 /// aligned to its own size (the base pointer is assumed 16-byte aligned).
 int64_t maxCopyWidth(mlir::MemRefType type);
 
-/// The elementwise op that the tensor-core kernel of `contraction` (on
-/// buffers) computes in its epilogue, or null: the first linalg op after the
-/// contraction, with only allocations and side-effect-free host ops
-/// between, that reads the contraction's output C with an identity map and
-/// writes its own outputs with identity maps, where C is a gpu.alloc that
-/// nothing else reads or writes (but the contraction, a zero fill and a
-/// gpu.dealloc). The kernel then writes the epilogue's outputs and never C.
-/// Its other inputs are read through their maps, whose results must be
-/// plain loop dims.
-mlir::linalg::GenericOp findMMAEpilogue(mlir::linalg::LinalgOp contraction);
+/// Most elementwise ops one tensor-core kernel computes in its epilogue.
+inline constexpr size_t kMaxEpilogueStages = 4;
+
+/// The elementwise ops that the tensor-core kernel of `contraction` (on
+/// buffers) computes in its epilogue, in order, or none. The first is the
+/// first linalg op after the contraction, with only allocations and
+/// side-effect-free host ops between, that reads the contraction's output C
+/// with an identity map and writes its own outputs with identity maps,
+/// where C is a gpu.alloc that nothing else reads or writes (but the
+/// contraction, a zero fill and a gpu.dealloc): the kernel then never
+/// writes C. Each further one is the next linalg op, elementwise likewise,
+/// reading an output of an earlier one at the same point (identity map), no
+/// other view of what the chain writes, and writing nothing the chain
+/// touches. Inputs are read through maps whose results are plain loop
+/// dims. Every output of every stage is stored. At most the strategy's
+/// `epilogue_stages` (of the `mma_strategy` attribute; 1 if absent).
+llvm::SmallVector<mlir::linalg::GenericOp>
+findMMAEpilogues(mlir::linalg::LinalgOp contraction);
 
 } // namespace mpt
 

@@ -23,7 +23,9 @@ def SelectMMAStrategy : Pass<"mpt-select-mma-strategy"> {
     one) moves up to right after it when that is legal (everything in
     between is an allocation, a pure host op, or a linalg op that touches
     none of its buffers), so that `mpt-contraction-to-mma` computes it in
-    the kernel's epilogue.
+    the kernel's epilogue; with `epilogue-stages` > 1, so do the next
+    elementwise readers of its outputs (the ReLU after the bias add). The
+    number is recorded in the strategy as `epilogue_stages`.
 
     The tile is the largest of 128x256, 128x128, 64x128, 64x64 (M x N) that
     still gives at least `num-sms` blocks, with a K tile of 32 and as many
@@ -43,6 +45,12 @@ def SelectMMAStrategy : Pass<"mpt-select-mma-strategy"> {
   let options = [
     Option<"numSMs", "num-sms", "int64_t", /*default=*/"132",
            "Multiprocessors of the target (132 on the H100 SXM)">,
+    Option<"epilogueStages", "epilogue-stages", "int64_t", /*default=*/"1",
+           "Elementwise ops after a contraction that its kernel computes "
+           "in the epilogue (0 to 4; recorded as epilogue_stages). More "
+           "than one stores every stage's outputs from the mma fragments "
+           "(4-byte stores): on the H100 the ReLU as a second stage costs "
+           "the forward GEMMs more than its own kernel">,
     Option<"sharedMemoryLimit", "shared-memory-limit", "int64_t",
            /*default=*/"232448",
            "Dynamic shared memory one block may use, in bytes (227 KiB on "

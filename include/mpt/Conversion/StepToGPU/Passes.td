@@ -148,7 +148,8 @@ def LinalgToGPULaunch : Pass<"mpt-linalg-to-gpu-launch", "::mlir::func::FuncOp">
     sums: neighbouring threads read neighbouring columns), 8 outputs x 32
     lanes otherwise (row sums), 256 lanes for a full reduction. Each lane
     folds a strided part of its output's reduction with the op's own body
-    into four sets of accumulators (four loads in flight), then a tree in
+    into `reduction-unroll` sets of accumulators (that many loads in
+    flight), then a tree in
     shared memory combines the lanes. When the outputs give fewer than eight
     blocks per SM (`num-sms`), the reduction is also split along grid y into
     partial results in a device buffer that a second launch combines, each
@@ -181,9 +182,12 @@ def LinalgToGPULaunch : Pass<"mpt-linalg-to-gpu-launch", "::mlir::func::FuncOp">
            "(split across blocks when it has few outputs) instead of one "
            "thread per output">,
     Option<"elementsPerThread", "elements-per-thread", "int64_t",
-           /*default=*/"4",
+           /*default=*/"8",
            "Points each thread of an op without reductions computes (1: "
            "one point a thread, checked against the bounds)">,
+    Option<"reductionUnroll", "reduction-unroll", "int64_t", /*default=*/"8",
+           "Accumulators each lane of a block reduction keeps (one load "
+           "in flight each)">,
     Option<"numSMs", "num-sms", "int64_t", /*default=*/"132",
            "Streaming multiprocessors of the target GPU: a reduction with "
            "few outputs is split until it has eight blocks per SM">
