@@ -262,17 +262,33 @@ def profile(fn, torch):
         if kernels:
             span = round((max(e.time_range.end for e in kernels) -
                           min(e.time_range.start for e in kernels)) / 1e3, 3)
-        # Host side of the same call: driver API calls (CUPTI), by total.
+        # Host side of the same call: driver API calls (CUPTI), by total,
+        # and where the GPU's busy span sits in the call (lead: call start
+        # to first kernel start; tail: last kernel end to call end).
+        from torch.profiler import record_function
         with prof(activities=[ProfilerActivity.CPU,
                               ProfilerActivity.CUDA]) as q:
-            fn()
+            with record_function("mpt_step_call"):
+                fn()
+        evs = q.events()
+        call = [e for e in evs if e.name == "mpt_step_call"
+                and "CUDA" not in str(getattr(e, "device_type", ""))]
+        ks = [e for e in evs if "CUDA" in str(getattr(e, "device_type", ""))
+              and e.name != "mpt_step_call"]
+        lead = tail = None
+        if call and ks:
+            c = call[0].time_range
+            lead = round((min(e.time_range.start for e in ks) - c.start)
+                         / 1e3, 3)
+            tail = round((c.end - max(e.time_range.end for e in ks)) / 1e3,
+                         3)
         host = sorted((e for e in q.key_averages()
                        if e.cpu_time_total > 0 and e.key.startswith("cu")),
                       key=lambda e: -e.cpu_time_total)
         host = [[e.key, round(e.cpu_time_total / 1e3, 3), e.count]
                 for e in host[:12]]
-        return dict(total_ms=round(total, 3), span_ms=span, top=top,
-                    host_api=host)
+        return dict(total_ms=round(total, 3), span_ms=span, lead_ms=lead,
+                    tail_ms=tail, top=top, host_api=host)
     except Exception as e:  # the timing stands without it
         return dict(error=str(e)[:200])
 
