@@ -114,7 +114,7 @@ class DeviceStep:
     def __call__(self, tensors):
         self.keep = [self.descriptor(t) for t in tensors]
         return self.lib._invoke("step", self.res,
-                                [ctypes.pointer(d) for d in self.keep])
+                                [ctypes.byref(d) for d in self.keep])
 
     def results(self, descs, torch):
         """Results as torch tensors (copied), then their buffers freed."""

@@ -11,6 +11,7 @@ Tools are found in $MPT_TOOLS_DIR (mpt-opt) and $MPT_LLVM_TOOLS_DIR
 """
 
 import ctypes
+import functools
 import os
 import re
 import shutil
@@ -143,13 +144,25 @@ def parse_signature(mlir_text, name):
     return arg_types, results
 
 
+@functools.lru_cache(maxsize=None)
 def _descriptor_class(rank):
+    """The ctypes struct of a memref descriptor of `rank` (one class per
+    rank: making a ctypes class costs tens of µs, more than a step's
+    kernel launch)."""
     fields = [("allocated", ctypes.c_void_p), ("aligned", ctypes.c_void_p),
               ("offset", ctypes.c_int64)]
     if rank:
         fields += [("sizes", ctypes.c_int64 * rank),
                    ("strides", ctypes.c_int64 * rank)]
     return type("MemRef%dD" % rank, (ctypes.Structure,), {"_fields_": fields})
+
+
+@functools.lru_cache(maxsize=None)
+def _results_class(classes):
+    """The ctypes struct a function with several results returns them in,
+    one field per result descriptor (cached like _descriptor_class)."""
+    return type("Results", (ctypes.Structure,), {"_fields_": [
+        ("r%d" % i, c) for i, c in enumerate(classes)]})
 
 
 def _to_descriptor(array, ttype):
@@ -223,7 +236,7 @@ class Library:
             desc = _to_descriptor(arr, t)
             keep += [arr, desc]
             inputs.add(arr.ctypes.data)
-            c_args.append(ctypes.pointer(desc))
+            c_args.append(ctypes.byref(desc))
         fn = getattr(self.lib, "_mlir_ciface_" + name)
         if any(t.shape is None for t in res_types):
             raise ValueError("scalar results are not supported; return "
@@ -236,10 +249,9 @@ class Library:
         if len(res_types) == 1:
             out = classes[0]()
         else:
-            out = type("Results", (ctypes.Structure,), {"_fields_": [
-                ("r%d" % i, c) for i, c in enumerate(classes)]})()
+            out = _results_class(tuple(classes))()
         fn.restype = None
-        fn(ctypes.pointer(out), *c_args)
+        fn(ctypes.byref(out), *c_args)
         descs = [out] if len(res_types) == 1 else [
             getattr(out, "r%d" % i) for i in range(len(res_types))]
         # Copy every result before freeing any: a later result may read a

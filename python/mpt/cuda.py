@@ -218,7 +218,7 @@ class Library:
                     desc.sizes[d] = size
                     desc.strides[d] = stride // max(arr.itemsize, 1)
                 keep.append(desc)
-                c_args.append(ctypes.pointer(desc))
+                c_args.append(ctypes.byref(desc))
             descs = self._invoke(name, res_types, c_args)
             self.rt.check("running @%s" % name)
             outs = [self._result(d, t) for d, t in zip(descs, res_types)]
@@ -239,9 +239,8 @@ class Library:
         if len(classes) == 1:
             out = classes[0]()
         else:
-            out = type("Results", (ctypes.Structure,), {"_fields_": [
-                ("r%d" % i, c) for i, c in enumerate(classes)]})()
-        fn(ctypes.pointer(out), *c_args)
+            out = aot._results_class(tuple(classes))()
+        fn(ctypes.byref(out), *c_args)
         if len(classes) == 1:
             return [out]
         return [getattr(out, "r%d" % i) for i in range(len(classes))]
