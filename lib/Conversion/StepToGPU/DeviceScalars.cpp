@@ -69,8 +69,10 @@ struct DeviceScalarsPass
         return WalkResult::advance();
       }
       for (Value operand : op->getOperands())
-        if (analysis.isDeviceScalar(operand))
-          return reject(op, operand), WalkResult::interrupt();
+        if (analysis.isDeviceScalar(operand)) {
+          (void)reject(op, operand);
+          return WalkResult::interrupt();
+        }
       return WalkResult::advance();
     });
     return failure(result.wasInterrupted());
