@@ -315,15 +315,21 @@ struct LinalgToGPULaunchPass
 
   /// The plan of a reduction op, if its outputs are indexed by parallel
   /// dims only and each is updated by one commutative combiner with a
-  /// neutral element. Contractions with parallel dims (an f32 matmul) keep
-  /// one thread per output: neighbouring threads there share the rows of
-  /// one operand.
+  /// neutral element. Contractions with both an m and an n dim (an f32
+  /// matmul) keep one thread per output: neighbouring threads there share
+  /// the rows of one operand.
   std::optional<ReductionPlan> matchTiledReduction(linalg::LinalgOp op) {
     if (op.getNumReductionLoops() == 0 || op->getNumRegions() != 1)
       return std::nullopt;
     bool full = op.getNumParallelLoops() == 0;
-    if (!full && linalg::isaContractionOpInterface(op))
-      return std::nullopt;
+    if (!full && linalg::isaContractionOpInterface(op)) {
+      // Row dot products (no n dim: the loss's sum of onehot * logits)
+      // are reductions like any other.
+      FailureOr<linalg::ContractionDimensions> dims =
+          linalg::inferContractionDims(op);
+      if (failed(dims) || (!dims->m.empty() && !dims->n.empty()))
+        return std::nullopt;
+    }
     SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
     auto isParallel = [&](AffineExpr e) {
       auto dim = dyn_cast<AffineDimExpr>(e);

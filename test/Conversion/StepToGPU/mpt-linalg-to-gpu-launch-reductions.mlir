@@ -173,3 +173,23 @@ func.func @short_and_contraction(%x: memref<64x8xf32>, %y: memref<64xf32>,
   linalg.matmul ins(%a, %b : memref<64x64xf32>, memref<64x64xf32>) outs(%c : memref<64x64xf32>)
   return
 }
+
+// -----
+
+// A row dot product (the loss's sum over classes of onehot * logits) is a
+// contraction without an n dim: a block reduction, lanes over the row.
+// CHECK-LABEL: func.func @row_dot
+// CHECK: gpu.launch {{.*}} workgroup(%{{.*}} : memref<256xf32, #gpu.address_space<workgroup>>)
+// CHECK: arith.mulf
+// CHECK: arith.addf
+func.func @row_dot(%a: memref<8192x1000xf32>, %b: memref<8192x1000xf32>, %y: memref<8192xf32>) {
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>],
+                  iterator_types = ["parallel", "reduction"]}
+      ins(%a, %b : memref<8192x1000xf32>, memref<8192x1000xf32>) outs(%y : memref<8192xf32>) {
+  ^bb0(%x: f32, %z: f32, %acc: f32):
+    %p = arith.mulf %x, %z : f32
+    %s = arith.addf %p, %acc : f32
+    linalg.yield %s : f32
+  }
+  return
+}

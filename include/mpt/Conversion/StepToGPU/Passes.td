@@ -155,7 +155,8 @@ def LinalgToGPULaunch : Pass<"mpt-linalg-to-gpu-launch", "::mlir::func::FuncOp">
     partial results in a device buffer that a second launch combines, each
     thread keeping at least 32 elements. Summation is pairwise, in an order
     fixed by the shapes, so it differs from a sequential loop's but not from
-    run to run. A contraction with parallel dimensions (an f32 matmul) and a
+    run to run. A contraction with both an m and an n dimension (an f32
+    matmul; a row dot product is a reduction like the others) and a
     reduction over fewer static elements than lanes keep one thread per
     output. An op with no parallel dimension otherwise runs in one thread.
     Constant globals read by the op are sunk into the kernel.
