@@ -138,7 +138,7 @@ FailureOr<MMAStrategy> readStrategy(Operation *op) {
   if (!dict)
     return op->emitError() << "'" << kMMAStrategyAttrName
                            << "' must be a dictionary";
-  auto array = [&](StringRef name, size_t size) -> ArrayRef<int64_t> {
+  auto array = [&](StringRef name, int64_t size) -> ArrayRef<int64_t> {
     auto a = dict.getAs<DenseI64ArrayAttr>(name);
     if (!a || a.size() != size)
       return {};
@@ -240,13 +240,6 @@ Operation *nextLinalgOp(Operation *op) {
   return next;
 }
 
-/// The buffer a value views (through view-like ops), or the value itself.
-Value rootOf(Value v) {
-  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
-    v = view.getViewSource();
-  return v;
-}
-
 /// An elementwise generic on buffers over `rank` loops whose outputs are
 /// written through identity maps and whose inputs are read through plain
 /// dims.
@@ -266,6 +259,12 @@ linalg::GenericOp asStage(Operation *op, int64_t rank) {
   return stage;
 }
 } // namespace
+
+Value viewedBuffer(Value v) {
+  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
+    v = view.getViewSource();
+  return v;
+}
 
 SmallVector<linalg::GenericOp> findMMAEpilogues(linalg::LinalgOp contraction) {
   int64_t most = 1;
@@ -309,17 +308,17 @@ SmallVector<linalg::GenericOp> findMMAEpilogues(linalg::LinalgOp contraction) {
   // read no other view of what the chain writes, nor write what the chain
   // reads or writes.
   llvm::SmallPtrSet<Value, 8> produced, written, touched;
-  written.insert(rootOf(out));
-  touched.insert(rootOf(out));
+  written.insert(viewedBuffer(out));
+  touched.insert(viewedBuffer(out));
   auto note = [&](linalg::GenericOp stage) {
     for (Value v : stage.getDpsInits()) {
       produced.insert(v);
-      written.insert(rootOf(v));
-      touched.insert(rootOf(v));
+      written.insert(viewedBuffer(v));
+      touched.insert(viewedBuffer(v));
     }
     for (Value v : stage.getDpsInputs())
       if (isa<MemRefType>(v.getType()))
-        touched.insert(rootOf(v));
+        touched.insert(viewedBuffer(v));
   };
   note(first);
   while (int64_t(stages.size()) < most) {
@@ -333,11 +332,11 @@ SmallVector<linalg::GenericOp> findMMAEpilogues(linalg::LinalgOp contraction) {
         readsChain = true;
         legal &= stage.getMatchingIndexingMap(input).isIdentity();
       } else if (isa<MemRefType>(v.getType())) {
-        legal &= !written.contains(rootOf(v));
+        legal &= !written.contains(viewedBuffer(v));
       }
     }
     for (Value v : stage.getDpsInits())
-      legal &= !touched.contains(rootOf(v));
+      legal &= !touched.contains(viewedBuffer(v));
     if (!readsChain || !legal)
       break;
     stages.push_back(stage);

@@ -66,13 +66,6 @@ mpt::MMAStrategy choose(linalg::LinalgOp op, const mpt::MMAContraction &c,
   return s;
 }
 
-/// The buffer a value views (through view-like ops), or the value itself.
-Value rootBuffer(Value v) {
-  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
-    v = view.getViewSource();
-  return v;
-}
-
 /// Moves the first linalg.generic after `anchor` that reads one of `values`
 /// up to right after `anchor` and returns it (null if there is none or the
 /// move is illegal). For a contraction and its output C, that is the op
@@ -100,7 +93,7 @@ Operation *hoistReader(Operation *anchor, ValueRange values,
   auto epilogue = cast<linalg::GenericOp>(candidate);
   llvm::SmallPtrSet<Value, 8> touched;
   for (Value operand : epilogue->getOperands())
-    touched.insert(rootBuffer(operand));
+    touched.insert(mpt::viewedBuffer(operand));
   // Values the epilogue needs (operands and captured scalars); walking
   // back, an op in between that defines one moves up, and so do the ops
   // that define its operands.
@@ -124,7 +117,7 @@ Operation *hoistReader(Operation *anchor, ValueRange values,
       return nullptr;
     for (Value operand : op->getOperands())
       if (isa<MemRefType>(operand.getType()) &&
-          touched.contains(rootBuffer(operand)))
+          touched.contains(mpt::viewedBuffer(operand)))
         return nullptr;
   }
   for (Operation *op : llvm::reverse(movedUp))

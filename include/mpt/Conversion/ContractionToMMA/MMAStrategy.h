@@ -72,6 +72,9 @@ mlir::LogicalResult verifyStrategy(mlir::Operation *op, const MMAStrategy &s,
 /// aligned to its own size (the base pointer is assumed 16-byte aligned).
 int64_t maxCopyWidth(mlir::MemRefType type);
 
+/// The buffer `v` views (through any chain of view-like ops), or `v`.
+mlir::Value viewedBuffer(mlir::Value v);
+
 /// Most elementwise ops one tensor-core kernel computes in its epilogue.
 inline constexpr size_t kMaxEpilogueStages = 4;
 
