@@ -345,6 +345,16 @@ TEST_F(RuntimeTest, SwitchingTheDefaultDeviceSwitchesTheContext) {
   EXPECT_EQ(driver().deviceOrdinals, std::vector<int>{4});
 }
 
+TEST_F(RuntimeTest, TheDefaultDeviceIsPerThreadAndNeedsNoDriver) {
+  EXPECT_EQ(mptGetDefaultDevice(), 0);
+  mgpuSetDefaultDevice(4);
+  EXPECT_EQ(mptGetDefaultDevice(), 4);
+  int32_t other = -1;
+  std::thread([&] { other = mptGetDefaultDevice(); }).join();
+  EXPECT_EQ(other, 0) << "another thread keeps its own default device";
+  EXPECT_TRUE(driver().calls.empty());
+}
+
 TEST_F(RuntimeTest, ModuleUnloadAfterDriverShutdownIsNotAnError) {
   fail("cuModuleUnload", CUDA_ERROR_DEINITIALIZED);
   mgpuModuleUnload(module());

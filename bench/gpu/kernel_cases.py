@@ -499,6 +499,89 @@ def matmul_case(name, m, n, k, elem, form):
                 ["out0"], dict(shapes=[[m, n, k]], kind="matmul-" + form))
 
 
+def epilogue_case(name, m, n, k, elem, kind):
+    """A contraction whose f32 result only elementwise ops read, which
+    mpt-contraction-to-mma computes in the kernel's epilogue (staged through
+    shared memory in full tiles when the outputs' rows allow 4-element
+    vector stores, fragment by fragment otherwise and at the edges):
+      fwd      y = E(A B + bias[n]), r = max(y, 0): two stages, both stored;
+      rowbias  y = E(A B + bias[m]), r = max(y, 0): the bias by row;
+      mask-t   y = E(A B if h[n, m] > 0 else 0): h read through a
+               transposed map (no vector loads).
+    E is the 16-bit format; A is MxK, B is KxN."""
+    et, ft = ttype([m, n], elem), ttype([m, n], "f32")
+    at, bt = ttype([m, k], elem), ttype([k, n], elem)
+    idm = amap(2, ["d0", "d1"])
+    rng = rng_for(name)
+    a, av = store(rng.standard_normal([m, k]), elem)
+    b, bv = store(rng.standard_normal([k, n]), elem)
+    y = av @ bv
+    bound = (k + 2) * U_TENSOR_CORE * (np.abs(av) @ np.abs(bv))
+    if kind == "mask-t":
+        h, hv = store(rng.standard_normal([n, m]), elem)
+        extra_arg = "%%h: %s" % ttype([n, m], elem)
+        ins, maps = "%%c, %%h : %s, %s" % (ft, ttype([n, m], elem)), [
+            idm, amap(2, ["d1", "d0"]), idm]
+        body = ["  ^bb0(%%x: f32, %%g: %s, %%o: %s):" % (elem, elem),
+                "    %%z = arith.constant 0.0 : %s" % elem,
+                "    %zf = arith.constant 0.0 : f32",
+                "    %%p = arith.cmpf ogt, %%g, %%z : %s" % elem,
+                "    %s = arith.select %p, %x, %zf : f32"]
+        y = np.where(hv.T > 0, y, 0.0)
+        args = [a, b, h]
+    else:
+        bias_len, bias_dim = (n, "d1") if kind == "fwd" else (m, "d0")
+        bias, biasv = store(rng.standard_normal([bias_len]), "f32")
+        extra_arg = "%%bias: %s" % ttype([bias_len], "f32")
+        ins, maps = "%%c, %%bias : %s, %s" % (ft, ttype([bias_len],
+                                                        "f32")), [
+            idm, amap(2, [bias_dim]), idm]
+        body = ["  ^bb0(%%x: f32, %%v: f32, %%o: %s):" % elem,
+                "    %s = arith.addf %x, %v : f32"]
+        y = y + (biasv[None, :] if kind == "fwd" else biasv[:, None])
+        bound = bound + U["f32"] * np.abs(y)
+        args = [a, b, bias]
+    bound = bound + 2 * U[elem] * np.abs(y)
+    lines = [
+        "func.func @step(%%a: %s, %%b: %s, %s) -> (%s%s) {" % (
+            at, bt, extra_arg, et, "" if kind == "mask-t" else ", " + et),
+        "  %zero = arith.constant 0.0 : f32",
+        "  %%e = tensor.empty() : %s" % ft,
+        "  %%f = linalg.fill ins(%%zero : f32) outs(%%e : %s) -> %s" % (
+            ft, ft),
+        "  %%c = linalg.matmul ins(%%a, %%b : %s, %s) outs(%%f : %s) -> %s"
+        % (at, bt, ft, ft),
+        "  %%ey = tensor.empty() : %s" % et,
+        "  %%y = linalg.generic {indexing_maps = [%s], iterator_types = "
+        "[\"parallel\", \"parallel\"]}" % ", ".join(maps),
+        "      ins(%s) outs(%%ey : %s) {" % (ins, et)] + body + [
+        "    %%t = arith.truncf %%s : f32 to %s" % elem,
+        "    linalg.yield %%t : %s" % elem,
+        "  } -> %s" % et]
+    expected = [result(y, elem)]
+    if kind == "mask-t":
+        lines.append("  return %%y : %s" % et)
+    else:
+        r = np.maximum(y, 0.0)
+        expected.append(result(r, elem))
+        lines += [
+            "  %%er = tensor.empty() : %s" % et,
+            "  %%r = linalg.generic {indexing_maps = [%s, %s], "
+            "iterator_types = [\"parallel\", \"parallel\"]}" % (idm, idm),
+            "      ins(%%y : %s) outs(%%er : %s) {" % (et, et),
+            "  ^bb0(%%v: %s, %%o: %s):" % (elem, elem),
+            "    %%z = arith.constant 0.0 : %s" % elem,
+            "    %%w = arith.maximumf %%v, %%z : %s" % elem,
+            "    linalg.yield %%w : %s" % elem,
+            "  } -> %s" % et,
+            "  return %%y, %%r : %s, %s" % (et, et)]
+    text = "\n".join(lines + ["}"]) + "\n"
+    roles = ["out%d" % i for i in range(len(expected))]
+    return Case(name, text, [args], [expected], tolerance(bound, y),
+                U[elem], PRECISION[elem], [1], roles,
+                dict(shapes=[[m, n, k]], kind="epilogue-" + kind))
+
+
 # ------------------------------------------------------------------ cases
 
 def plant_at(*points):
@@ -608,6 +691,18 @@ def _cases():
                     matmul_case, m, n, k, elem, form)
     add("mm-maps-tB-f16-128x256x64", matmul_case, 128, 256, 64, "f16",
         "maps-tB")
+    # Contractions with epilogues: full tiles staged through shared memory
+    # (N a multiple of 4) with masked edge tiles, the direct path (odd N),
+    # a row-indexed bias, a transposed mask, and tiles all at the edge.
+    for m, n, k, elem, kind in [(1000, 1024, 999, "f16", "fwd"),
+                                (1000, 1001, 999, "bf16", "fwd"),
+                                (256, 512, 64, "bf16", "fwd"),
+                                (520, 768, 200, "f16", "rowbias"),
+                                (512, 768, 256, "f16", "mask-t"),
+                                (384, 1000, 72, "bf16", "mask-t"),
+                                (8, 8, 8, "f16", "fwd")]:
+        add("mm-epi-%s-%s-%dx%dx%d" % (kind, elem, m, n, k), epilogue_case,
+            m, n, k, elem, kind)
     return out
 
 

@@ -9,15 +9,16 @@ Here (mpt-opt, llc, ptxas):   python3 bench/gpu/mlp_step.py build DIR
     (f16 without loss scaling, f16 with dynamic loss scaling, bf16) and
     mpt-lower-to-nvvm (default options: use-mma), into DIR/<case>/.
 On the GPU machine (PyTorch):  python3 bench/gpu/mlp_step.py run DIR OUT.jsonl
-    calls each step on device buffers (torch tensors, no copies), times it
+    calls each step through mpt.cuda on device buffers (torch tensors in,
+    device results out as torch tensors by DLPack, no copies), times it
     (warm-up, median of N, wall clock around the call, which returns after
-    its stream is done), times torch autocast forward + backward on the same
-    tensors, compares the gradients, lists the top kernels (torch.profiler,
-    CUPTI sees the driver-API launches too) and appends one JSON line a case.
+    its stream is done; results freed outside the timed region), times
+    torch autocast forward + backward on the same tensors, compares the
+    gradients, lists the top kernels (torch.profiler, CUPTI sees the
+    driver-API launches too) and appends one JSON line a case.
 """
 
 import argparse
-import ctypes
 import datetime
 import json
 import os
@@ -25,8 +26,6 @@ import re
 import statistics
 import sys
 import time
-
-import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
@@ -94,39 +93,28 @@ def timed(fn, warmup, reps, sync, cleanup=lambda: None):
 
 
 class DeviceStep:
-    """Calls a step of mpt.cuda on torch tensors by pointer."""
+    """Calls a step through mpt.cuda's device-buffer API: torch tensors in
+    (by __cuda_array_interface__, bf16 by DLPack, no copies), results left
+    on the device (mpt.cuda.DeviceArray)."""
 
     def __init__(self, d):
         from mpt import aot, cuda
-        self.aot = aot
         self.lib = cuda.load(d)
         self.args, self.res = aot.parse_signature(self.lib.text, "step")
 
-    def descriptor(self, t):
-        desc = self.aot._descriptor_class(t.dim())()
-        desc.allocated = desc.aligned = t.data_ptr()
-        desc.offset = 0
-        for i in range(t.dim()):
-            desc.sizes[i] = t.shape[i]
-            desc.strides[i] = t.stride(i)
-        return desc
-
     def __call__(self, tensors):
-        self.keep = [self.descriptor(t) for t in tensors]
-        return self.lib._invoke("step", self.res,
-                                [ctypes.byref(d) for d in self.keep])
+        return self.lib.call("step", *tensors, results="device")
 
-    def results(self, descs, torch):
-        """Results as torch tensors (copied), then their buffers freed."""
-        out = []
-        for desc, t in zip(descs, self.res):
-            host = self.lib._result(desc, t)
-            out.append(torch.from_numpy(np.array(host)).cuda())
-        self.free(descs)
+    def results(self, arrays, torch):
+        """The results as torch tensors on the step's buffers (DLPack, no
+        copy); each buffer is freed when its tensor is."""
+        out = [torch.from_dlpack(r) for r in arrays]
+        self.free(arrays)
         return out
 
-    def free(self, descs):
-        self.lib._free_results(descs, [k.aligned for k in self.keep])
+    def free(self, arrays):
+        for r in arrays:
+            r.free()
 
 
 def run(artdir, out_path, warmup, reps):
@@ -184,7 +172,7 @@ def run(artdir, out_path, warmup, reps):
         torch.backends.cuda.matmul.allow_tf32 = False
         loss32 = float(torch_step(autocast=False))
         g32 = [p.grad.double() for p in ps]
-        loss_ref = float(torch_step().detach())
+        torch_step()
         gauto = [p.grad.double() for p in ps]
         grads = [r for r, role in zip(res, res_roles) if role == "grad"]
         loss = float([r for r, role in zip(res, res_roles)
@@ -234,6 +222,7 @@ def run(artdir, out_path, warmup, reps):
                    top_kernels=top)
         rows.append(row)
         print(json.dumps(row), flush=True)
+    rows += compile_rows(rows, x, cls, params, warmup, reps)
     with open(out_path, "a") as f:
         for row in rows:
             f.write(json.dumps(row) + "\n")
@@ -291,6 +280,80 @@ def profile(fn, torch):
                     tail_ms=tail, top=top, host_api=host)
     except Exception as e:  # the timing stands without it
         return dict(error=str(e)[:200])
+
+
+def kernel_count(fn, torch, sync):
+    """CUDA kernels (with memsets and copies) of one call of fn."""
+    try:
+        from torch.profiler import ProfilerActivity, profile as prof
+        fn()
+        sync()
+        with prof(activities=[ProfilerActivity.CUDA]) as p:
+            fn()
+            sync()
+        return sum(e.count for e in p.key_averages()
+                   if "CUDA" in str(getattr(e, "device_type", "")))
+    except Exception as e:  # the timing stands without it
+        return "profiler failed: %s" % str(e)[:200]
+
+
+def compile_rows(rows, x, cls, params, warmup, reps):
+    """Each mpt row again, against torch.compile (default mode) of the
+    eager reference's forward + backward; compilation happens in an untimed
+    first call. A failure is reported in its row, never fatal."""
+    import torch
+    import torch.nn.functional as F
+    out, steps = [], {}
+    for row in rows:
+        new = {k: v for k, v in row.items() if not k.startswith("ref")
+               and k != "top_kernels"}
+        new["ref"] = ("torch.compile autocast %s (fwd+bwd compiled, default "
+                      "mode; F.linear, cross_entropy in f32)" % row["dtype"])
+        try:
+            if row["dtype"] not in steps:
+                steps[row["dtype"]] = compiled_step(torch, F, x, cls, params,
+                                                    row["dtype"])
+            fn, first_s = steps[row["dtype"]]
+            ms, all_ms = timed(fn, warmup, reps, torch.cuda.synchronize)
+            new.update(ref_ms=round(ms, 3), ref_ms_min=round(min(all_ms), 3),
+                       ref_tflops=round(flops() / ms / 1e9, 1),
+                       ref_first_call_s=first_s,
+                       ref_kernels=kernel_count(fn, torch,
+                                                torch.cuda.synchronize))
+        except Exception as e:
+            new.update(ref_ms=None, ref_tflops=None, ref_error="%s: %s" % (
+                type(e).__name__, str(e)[:500]))
+        out.append(new)
+        print(json.dumps(new), flush=True)
+    return out
+
+
+def compiled_step(torch, F, x, cls, params, dtype):
+    """(step, seconds of its first call): the eager reference's forward
+    under torch.compile, its backward through the compiled graph."""
+    tdt = torch.float16 if dtype == "f16" else torch.bfloat16
+    ps = [p.clone().requires_grad_() for p in params]
+
+    def loss_fn(x, *ps):
+        h = x
+        for k in range(0, len(ps), 2):
+            h = F.linear(h, ps[k].t(), ps[k + 1])
+            if k + 2 < len(ps):
+                h = F.relu(h)
+        return F.cross_entropy(h.float(), cls)
+    compiled = torch.compile(loss_fn)
+
+    def step():
+        for p in ps:
+            p.grad = None
+        with torch.autocast("cuda", dtype=tdt):
+            loss = compiled(x, *ps)
+        loss.backward()
+        return loss
+    t0 = time.time()
+    step()
+    torch.cuda.synchronize()
+    return step, round(time.time() - t0, 2)
 
 
 def main():

@@ -6,13 +6,19 @@ OUTDIR/<case>/:
 
   libstep.so, step.mlir   the step compiled by mpt-lower-to-nvvm (mpt.cuda)
   data.npz                random inputs and the CPU path's results for them
-  meta.json               precision, tolerance, kernel count, result roles
+  meta.json               precision, tolerance, kernel count, result roles;
+                          for a step of mpt.gen (the shipped examples are
+                          gen's default models), also what PyTorch needs
+                          to build the same step (`torch`: the model's
+                          hyper-parameters, optimizer and loss-scaling
+                          options; `arg_roles`, `results`: the signature)
 
 check.py then runs each libstep.so on the GPU with the same inputs and
-compares with the CPU results. Both paths compute the same mixed-precision
-step (16-bit ops rounded once per op), so they agree to a few units of
-roundoff; the tolerance is derived from the format: normwise error
-<= TOLERANCE_FACTOR * u, u = 2^-24 (FP32 step), 2^-11 (f16), 2^-8 (bf16).
+compares with the CPU results (and with PyTorch, see check.py and
+torch_ref.py). Both paths compute the same mixed-precision step (16-bit ops
+rounded once per op), so they agree to a few units of roundoff; the
+tolerance is derived from the format: normwise error <= TOLERANCE_FACTOR *
+u, u = 2^-24 (FP32 step), 2^-11 (f16), 2^-8 (bf16).
 Integer and boolean results (found_inf, the scale state) must be equal.
 
 The `kernel-...` cases (kernel_cases.py) are single ops or short chains
@@ -41,6 +47,7 @@ from mpt import aot, cuda, gen, gradcheck
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kernel_cases  # noqa: E402  (beside this file)
+import torch_ref  # noqa: E402
 
 UNIT_ROUNDOFF = {"fp32": 2.0 ** -24, "f16": 2.0 ** -11, "bf16": 2.0 ** -8}
 # Same budget as mpt.ampcheck (AMP vs FP32): here the two sides differ far
@@ -99,6 +106,23 @@ def source(spec, root):
     model = kw.pop("model")
     text, _ = gen.generate(model, **kw)
     return text
+
+
+def torch_info(spec, text, prec):
+    """What check.py needs to build the step in PyTorch (torch_ref.py), or
+    None with the reason when there is no such model."""
+    if "example" in spec:
+        model, kw = spec["example"], {}
+        if gen.generate(model)[0] != text:
+            return None, "examples/%s.mlir is not mpt.gen's default %s" % (
+                model, model)
+    else:
+        kw = {k: v for k, v in spec.items()
+              if k not in ("model", "batch", "dynamic", "scale")}
+        model = spec["model"]
+    opt, scaling, _ = torch_ref.training_options(PASSES[prec])
+    return dict(spec=torch_ref.full_spec(model, **kw), optimizer=opt,
+                loss_scaling=scaling), None
 
 
 def state_inputs(arg_types, roles, rng, scale=2.0 ** 10):
@@ -216,6 +240,7 @@ def build_case(name, spec, prec, batches, root, outdir, chip, amp_opt=None):
     d = os.path.join(outdir, name)
     shutil.rmtree(d, ignore_errors=True)
     text = source(spec, root)
+    torch_model, no_torch = torch_info(spec, text, prec)
     passes = PASSES[prec]
     if amp_opt and passes:
         text = aot._run([amp_opt, "-"] + passes, stdin=text.encode()).decode()
@@ -244,6 +269,12 @@ def build_case(name, spec, prec, batches, root, outdir, chip, amp_opt=None):
                 tolerance=TOLERANCE_FACTOR * UNIT_ROUNDOFF[prec],
                 kernels=kernels, roles=gradcheck.signature_roles(text)[1],
                 build_seconds=round(build_s, 2), chip=chip)
+    arg_roles, results = torch_ref.signature(text)
+    meta.update(arg_roles=arg_roles, results=results)
+    if torch_model:
+        meta["torch"] = torch_model
+    else:
+        meta["no_torch"] = no_torch
     with open(os.path.join(d, "meta.json"), "w") as f:
         json.dump(meta, f)
     return meta

@@ -11,8 +11,10 @@
 #
 # On the GPU machine, from the repository root, with that folder carried:
 #   bench/gpu/device.sh BUILD_DIR/gpu-artifacts [OUT]
-#   runs every case against the CPU results (check.py), repeats one step for
-#   memory growth and runs one step under compute-sanitizer memcheck.
+#   runs every case against the CPU results and, where torch is installed,
+#   against PyTorch on the same inputs (check.py, torch_ref.py), repeats one
+#   step for memory growth and runs one step under compute-sanitizer
+#   memcheck.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-build}

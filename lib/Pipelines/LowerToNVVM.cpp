@@ -75,16 +75,22 @@ static void addKernels(OpPassManager &pm, const LowerToNVVMOptions &options) {
   // that get a strategy are left alone by the generic launches and become
   // tensor-core kernels after the canonicalizer: canonicalized before
   // outlining, their loops make ptxas spill.
-  if (options.useMMA)
-    pm.addPass(createSelectMMAStrategy());
+  if (options.useMMA) {
+    SelectMMAStrategyOptions select;
+    select.epilogueStages = options.epilogueStages;
+    pm.addPass(createSelectMMAStrategy(select));
+  }
   LinalgToGPULaunchOptions launch;
   launch.blockSize = options.blockSize;
   launch.elementsPerThread = options.elementsPerThread;
   launch.reductionUnroll = options.reductionUnroll;
   pm.addNestedPass<func::FuncOp>(createLinalgToGPULaunch(launch));
   addText(pm, "canonicalize,cse");
-  if (options.useMMA)
-    pm.addPass(createContractionToMMA());
+  if (options.useMMA) {
+    ContractionToMMAOptions mma;
+    mma.stageEpilogue = options.stageEpilogue;
+    pm.addPass(createContractionToMMA(mma));
+  }
   pm.addPass(createVerifyDeviceStep());
 }
 

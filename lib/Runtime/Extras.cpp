@@ -1,7 +1,7 @@
 //===- Extras.cpp - mpt* functions for callers that own device memory -----===//
 //
 // A small synchronous API beside the mgpu* ABI, for loaders (the Python AOT
-// loader through ctypes): buffers, copies, synchronisation and two device
+// loader through ctypes): buffers, copies, synchronisation and three device
 // queries. The error functions are in Support.cpp.
 //
 //===----------------------------------------------------------------------===//
@@ -86,3 +86,5 @@ extern "C" int32_t mptDeviceComputeCapability(void) {
     return -1;
   return 10 * major + minor;
 }
+
+extern "C" int32_t mptGetDefaultDevice(void) { return defaultDevice(); }

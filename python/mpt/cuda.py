@@ -8,6 +8,11 @@ The library's public functions take memref descriptors of *device* buffers
 buffers that the caller owns. Every op of the step runs in a kernel; the
 step returns after its stream is done. `Library.call` copies numpy arrays to
 the device, calls, copies the results back and frees every device buffer.
+Arguments may also be device buffers (`__cuda_array_interface__` or DLPack:
+PyTorch CUDA tensors), used without copies, and with results="device" the
+results stay on the device as DeviceArrays (DLPack and
+`__cuda_array_interface__` producers that free their buffer once nothing
+holds it); see docs/GPU.md.
 
 Compiling needs mpt-opt, mlir-translate, llc, a C compiler and the CUDA
 toolkit (ptxas, for format=bin); running needs only the library, the runtime
@@ -21,9 +26,12 @@ $MPT_TOOLS_DIR.
 """
 
 import ctypes
+import functools
 import os
 import shutil
+import sys
 import tempfile
+import threading
 
 import numpy as np
 
@@ -99,6 +107,9 @@ def compile_module(mlir_text, workdir=None, **kwargs):
 
 _ERROR_HANDLER = ctypes.CFUNCTYPE(None, ctypes.c_int32, ctypes.c_char_p,
                                   ctypes.c_void_p)
+# CUDA's legacy default stream (CU_STREAM_LEGACY), as the array protocols
+# spell it.
+_LEGACY_STREAM = 1
 
 
 class Runtime:
@@ -123,6 +134,13 @@ class Runtime:
                                   ctypes.c_uint64]
         lib.mptRuntimeGetError.restype = ctypes.c_char_p
         lib.mptMemGetInfo.argtypes = [ctypes.POINTER(ctypes.c_uint64)] * 2
+        lib.mgpuStreamSynchronize.argtypes = [ctypes.c_void_p]
+        lib.mgpuMemFree.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+        # A runtime built before mptGetDefaultDevice existed runs steps on
+        # device 0 unless someone called mgpuSetDefaultDevice.
+        self._default_device = getattr(lib, "mptGetDefaultDevice", None)
+        if self._default_device is not None:
+            self._default_device.restype = ctypes.c_int32
         # Errors are recorded (mptRuntimeGetError), not fatal: the handler
         # must be set before a step's modules load (its constructor).
         self._handler = _ERROR_HANDLER(lambda code, msg, data: None)
@@ -148,14 +166,32 @@ class Runtime:
             self.lib.mptMemcpy(out.ctypes.data, ptr, nbytes)
             self.check("copying %d bytes from the device" % nbytes)
 
-    def free(self, ptr):
-        self.lib.mptMemFree(ptr)
+    def free(self, ptr, stream=None):
+        """Frees a device buffer now (mptMemFree), or with a `stream`,
+        after the work queued on that stream (mgpuMemFree: stream-ordered
+        for a buffer the step allocated from the memory pool)."""
+        if stream is None:
+            self.lib.mptMemFree(ptr)
+        else:
+            self.lib.mgpuMemFree(ptr, stream)
         self.check("freeing a device buffer")
 
     def mem_info(self):
         free, total = ctypes.c_uint64(), ctypes.c_uint64()
         self.lib.mptMemGetInfo(ctypes.byref(free), ctypes.byref(total))
         return free.value, total.value
+
+    def device(self):
+        """The ordinal of the device a step called on this thread uses."""
+        if self._default_device is None:
+            return 0
+        return self._default_device()
+
+    def sync_stream(self, stream):
+        """Waits for the work queued on a CUDA stream (a CUstream handle, or
+        1 and 2 for the legacy and per-thread default streams)."""
+        self.lib.mgpuStreamSynchronize(stream)
+        self.check("synchronising the producer's stream %#x" % stream)
 
 
 def load(outdir, runtime=None):
@@ -172,17 +208,377 @@ def _describe(i, t):
     return "argument #%d (%s)" % (i, t.text.strip())
 
 
+# ---------------------------------------------------------------- buffers
+
+_REFS_LOCK = threading.RLock()
+
+
+class _Buffer:
+    """One device buffer that a call's arguments and results may share, and
+    what happens when the last of its holders lets go: a buffer the step or
+    this module allocated is freed (Runtime.free), a DLPack producer's
+    deleter is called, a caller's object is let go. The creator holds the
+    first reference."""
+
+    __slots__ = ("ptr", "refs", "_done", "_keep")
+
+    def __init__(self, ptr, done=None, keep=None):
+        self.ptr, self.refs, self._done, self._keep = ptr, 1, done, keep
+
+    def retain(self):
+        with _REFS_LOCK:
+            self.refs += 1
+
+    def release(self):
+        with _REFS_LOCK:
+            self.refs -= 1
+            if self.refs:
+                return
+            done, self._done, self._keep = self._done, None, None
+        if done is not None:
+            done()
+
+
+def _row_major(shape, strides, unit=1):
+    """Whether `strides` (in units of `unit`: 1 for elements, the item size
+    for bytes) are those of a C-contiguous array (the stride of a dimension
+    of size 1 does not matter)."""
+    expect = unit
+    for size, stride in zip(reversed(shape), reversed(strides)):
+        if size != 1 and stride != expect:
+            return False
+        expect *= size
+    return True
+
+
+def _copy_strided(read, base, shape, strides, dtype):
+    """A numpy array of `shape` read with `read(ptr, nbytes, out)` from the
+    strided elements (strides in elements, any sign) at `base`."""
+    out = np.empty(shape, dtype)
+    if out.size == 0:
+        return out
+    lo = sum((n - 1) * s for n, s in zip(shape, strides) if s < 0)
+    hi = sum((n - 1) * s for n, s in zip(shape, strides) if s > 0)
+    flat = np.empty(hi - lo + 1, dtype)
+    read(base + lo * dtype.itemsize, flat.nbytes, flat)
+    out[...] = np.lib.stride_tricks.as_strided(
+        flat[-lo:], shape, [s * dtype.itemsize for s in strides])
+    return out
+
+
+def _read_host(ptr, nbytes, out):
+    ctypes.memmove(out.ctypes.data, ptr, nbytes)
+
+
+# ----------------------------------------------------------------- DLPack
+# The unversioned ABI of dlpack.h, which every producer returns when the
+# consumer asks for no `max_version`.
+
+_KDL_CPU, _KDL_CUDA, _KDL_CUDA_HOST, _KDL_CUDA_MANAGED = 1, 2, 3, 13
+_DL_CODES = {0: "int", 1: "uint", 2: "float", 4: "bfloat", 6: "bool"}
+# (code, bits) of each element type mpt steps take.
+_DL_TYPES = {"f64": (2, 64), "f32": (2, 32), "f16": (2, 16),
+             "bf16": (4, 16), "i64": (0, 64), "i32": (0, 32), "i8": (0, 8),
+             "i1": (6, 8)}
+# Host data of a DLPack producer numpy cannot read itself (bf16 as its
+# bits, like aot._NP_TYPES).
+_DL_NUMPY = {(2, 64): np.float64, (2, 32): np.float32, (2, 16): np.float16,
+             (4, 16): np.uint16, (0, 64): np.int64, (0, 32): np.int32,
+             (0, 16): np.int16, (0, 8): np.int8, (1, 64): np.uint64,
+             (1, 32): np.uint32, (1, 16): np.uint16, (1, 8): np.uint8,
+             (6, 8): np.bool_}
+
+
+class _DLDevice(ctypes.Structure):
+    _fields_ = [("device_type", ctypes.c_int32), ("device_id", ctypes.c_int32)]
+
+
+class _DLDataType(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_uint8), ("bits", ctypes.c_uint8),
+                ("lanes", ctypes.c_uint16)]
+
+
+class _DLTensor(ctypes.Structure):
+    _fields_ = [("data", ctypes.c_void_p), ("device", _DLDevice),
+                ("ndim", ctypes.c_int32), ("dtype", _DLDataType),
+                ("shape", ctypes.POINTER(ctypes.c_int64)),
+                ("strides", ctypes.POINTER(ctypes.c_int64)),
+                ("byte_offset", ctypes.c_uint64)]
+
+
+_DL_DELETER = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
+
+
+class _DLManagedTensor(ctypes.Structure):
+    _fields_ = [("dl_tensor", _DLTensor), ("manager_ctx", ctypes.c_void_p),
+                ("deleter", _DL_DELETER)]
+
+
+# The capsule API with prototypes of our own (ctypes.pythonapi's function
+# objects are shared with every other user of ctypes in the process).
+def _pyapi(name, restype, *argtypes):
+    return ctypes.PYFUNCTYPE(restype, *argtypes)((name, ctypes.pythonapi))
+
+
+_capsule_pointer = _pyapi("PyCapsule_GetPointer", ctypes.c_void_p,
+                          ctypes.py_object, ctypes.c_char_p)
+_capsule_set_name = _pyapi("PyCapsule_SetName", ctypes.c_int,
+                           ctypes.py_object, ctypes.c_void_p)
+_capsule_new = _pyapi("PyCapsule_New", ctypes.py_object, ctypes.c_void_p,
+                      ctypes.c_void_p, ctypes.c_void_p)
+# On the capsule being destroyed (no new reference may be taken).
+_capsule_valid_raw = _pyapi("PyCapsule_IsValid", ctypes.c_int,
+                            ctypes.c_void_p, ctypes.c_char_p)
+_capsule_pointer_raw = _pyapi("PyCapsule_GetPointer", ctypes.c_void_p,
+                              ctypes.c_void_p, ctypes.c_char_p)
+# Capsule names must outlive the capsules.
+_NAME_DLTENSOR = ctypes.create_string_buffer(b"dltensor")
+_NAME_USED = ctypes.create_string_buffer(b"used_dltensor")
+
+
+def _dl_name(dtype):
+    name = "%s%d" % (_DL_CODES.get(dtype.code, "code%d" % dtype.code),
+                     dtype.bits)
+    if name == "bool8":
+        name = "bool"
+    return name if dtype.lanes == 1 else "%sx%d" % (name, dtype.lanes)
+
+
+def _take_dlpack(capsule):
+    """The DLManagedTensor of a fresh "dltensor" capsule, which becomes
+    ours: renamed "used_dltensor" (its producer's capsule destructor then
+    leaves it alone), to be given back with _give_back_dlpack."""
+    addr = _capsule_pointer(capsule, b"dltensor")
+    _capsule_set_name(capsule, ctypes.addressof(_NAME_USED))
+    return _DLManagedTensor.from_address(addr), addr
+
+
+def _give_back_dlpack(managed, addr):
+    if managed.deleter:
+        managed.deleter(addr)
+
+
+def _dl_layout(dl):
+    """(shape, strides in elements or None for row-major) of a DLTensor."""
+    n = dl.ndim
+    shape = tuple(dl.shape[k] for k in range(n))
+    strides = tuple(dl.strides[k] for k in range(n)) if dl.strides else None
+    return shape, strides
+
+
+def _dlpack_to_numpy(obj):
+    """A copy of the host data of a DLPack producer (bf16 as its bits)."""
+    managed, addr = _take_dlpack(obj.__dlpack__())
+    try:
+        dl = managed.dl_tensor
+        key = (dl.dtype.code, dl.dtype.bits)
+        if dl.dtype.lanes != 1 or key not in _DL_NUMPY:
+            raise TypeError("DLPack dtype %s has no numpy equivalent"
+                            % _dl_name(dl.dtype))
+        dtype = np.dtype(_DL_NUMPY[key])
+        shape, strides = _dl_layout(dl)
+        if strides is None:
+            strides = np.empty(shape, dtype).strides
+            strides = [s // dtype.itemsize for s in strides]
+        return _copy_strided(_read_host, (dl.data or 0) + dl.byte_offset,
+                             shape, strides, dtype)
+    finally:
+        _give_back_dlpack(managed, addr)
+
+
+# DLManagedTensors handed out by DeviceArray.__dlpack__, by address: the
+# struct, its shape and strides, and the buffer it holds.
+_EXPORTS = {}
+
+
+def _release_export(addr):
+    """The deleter of our DLManagedTensors (called by the consumer, or by
+    the capsule's destructor when nobody consumed it)."""
+    if sys.is_finalizing():
+        return  # the process is going: nothing left to give back
+    entry = _EXPORTS.pop(addr, None)
+    if entry is not None and entry[3] is not None:
+        entry[3].release()
+
+
+def _destroy_capsule(capsule):
+    if sys.is_finalizing():
+        return
+    if _capsule_valid_raw(capsule, b"dltensor"):
+        _release_export(_capsule_pointer_raw(capsule, b"dltensor"))
+
+
+_EXPORT_DELETER = _DL_DELETER(_release_export)
+_CAPSULE_DESTRUCTOR = ctypes.CFUNCTYPE(None, ctypes.c_void_p)(
+    _destroy_capsule)
+
+
+# ---------------------------------------------------------------- results
+
+class DeviceArray:
+    """A result of `Library.call(..., results="device")`: a buffer in device
+    memory, not copied. `shape`, `dtype` (numpy's; bf16 as uint16 bits,
+    like the numpy path) and `elem` (the MLIR element type) describe it;
+    `__cuda_array_interface__` (v3; not for bf16, which no consumer reads
+    from it) and `__dlpack__` hand it to torch and others without a copy
+    (`torch.from_dlpack(r)`, `torch.as_tensor(r, device="cuda")`), and
+    `numpy()` copies it to the host.
+
+    The buffer is freed once nothing holds it: not this array (`free()`, or
+    garbage collection), not another result sharing the allocation, not a
+    tensor made from it; the free is ordered after the work then queued on
+    the legacy default stream (PyTorch's default stream). A result that is
+    an argument's device buffer holds that argument instead and never
+    frees it."""
+
+    def __init__(self, runtime, elem, shape, strides, ptr, device, owner):
+        self._owner, self._freed, self._cai_out = None, True, False
+        self._rt = runtime
+        self.elem = elem
+        self.dtype = np.dtype(aot._NP_TYPES[elem])
+        self.shape = tuple(shape)
+        self._strides = tuple(strides)  # in elements
+        self.ptr = ptr
+        self.device = device
+        if owner is not None:
+            owner.retain()
+        self._owner, self._freed = owner, False
+
+    @property
+    def size(self):
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def nbytes(self):
+        return self.size * self.dtype.itemsize
+
+    @property
+    def contiguous(self):
+        return _row_major(self.shape, self._strides)
+
+    def _alive(self):
+        if self._freed:
+            raise ValueError("this DeviceArray was freed")
+
+    def free(self):
+        """Gives up this array's hold on its buffer, which is freed when
+        nothing else holds it; using the array afterwards raises. Once its
+        __cuda_array_interface__ was read, the hold is kept until the array
+        is collected: that protocol's consumers (torch.as_tensor) keep the
+        array alive, not the buffer."""
+        self._freed = True
+        if not self._cai_out:
+            self._let_go()
+
+    def _let_go(self):
+        owner, self._owner = self._owner, None
+        if owner is not None:
+            owner.release()
+
+    def __del__(self):
+        if not sys.is_finalizing():
+            self._let_go()
+
+    def numpy(self):
+        """A host copy (bf16 as uint16 bits)."""
+        self._alive()
+        if self.contiguous:
+            out = np.empty(self.shape, self.dtype)
+            self._rt.to_host(self.ptr, out.nbytes, out)
+            return out
+        return _copy_strided(self._rt.to_host, self.ptr, self.shape,
+                             self._strides, self.dtype)
+
+    @property
+    def __cuda_array_interface__(self):
+        if self.elem == "bf16":
+            raise AttributeError("a bf16 DeviceArray has no "
+                                 "__cuda_array_interface__ (no typestr for "
+                                 "bf16 that consumers read): use DLPack")
+        self._alive()
+        self._cai_out = True
+        itemsize = self.dtype.itemsize
+        strides = None if self.contiguous else tuple(
+            s * itemsize for s in self._strides)
+        # The step synchronised its stream before returning: stream None.
+        return {"shape": self.shape, "typestr": self.dtype.str,
+                "data": (self.ptr if self.size else 0, False),
+                "strides": strides, "version": 3, "stream": None}
+
+    def __dlpack_device__(self):
+        return (_KDL_CUDA, self.device)
+
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None,
+                   copy=None):
+        """A "dltensor" capsule of the buffer, which it holds until the
+        consumer calls the deleter. No stream work is needed: the step
+        synchronised its stream before returning."""
+        self._alive()
+        if dl_device is not None and tuple(dl_device) != \
+                self.__dlpack_device__():
+            raise BufferError("a DeviceArray stays on CUDA device %d"
+                              % self.device)
+        if copy:
+            raise BufferError("a DeviceArray is exported without a copy")
+        m = _DLManagedTensor()
+        n = len(self.shape)
+        shape = (ctypes.c_int64 * max(n, 1))(*self.shape)
+        strides = (ctypes.c_int64 * max(n, 1))(*self._strides)
+        dl = m.dl_tensor
+        dl.data = self.ptr or None
+        dl.byte_offset = 0
+        dl.device.device_type, dl.device.device_id = _KDL_CUDA, self.device
+        dl.ndim = n
+        dl.dtype.code, dl.dtype.bits = _DL_TYPES[self.elem]
+        dl.dtype.lanes = 1
+        dl.shape = ctypes.cast(shape, ctypes.POINTER(ctypes.c_int64))
+        dl.strides = ctypes.cast(strides, ctypes.POINTER(ctypes.c_int64))
+        m.deleter = _EXPORT_DELETER
+        addr = ctypes.addressof(m)
+        if self._owner is not None:
+            self._owner.retain()
+        _EXPORTS[addr] = (m, shape, strides, self._owner)
+        try:
+            return _capsule_new(addr, ctypes.addressof(_NAME_DLTENSOR),
+                                ctypes.cast(_CAPSULE_DESTRUCTOR,
+                                            ctypes.c_void_p))
+        except BaseException:
+            _release_export(addr)
+            raise
+
+    def __repr__(self):
+        state = "freed" if self._freed else "%#x" % self.ptr
+        return "DeviceArray(%s, shape=%s, device %d, %s)" % (
+            self.elem, self.shape, self.device, state)
+
+
+# ---------------------------------------------------------------- library
+
 class Library:
-    """A compiled GPU step: call its public functions with numpy arrays."""
+    """A compiled GPU step: call its public functions with numpy arrays or
+    device buffers."""
+
+    # Device buffers must be aligned to this: the step's kernels may load
+    # 16 bytes at once (its own buffers are aligned to 256).
+    ALIGNMENT = 16
 
     def __init__(self, lib, mlir_text, runtime):
         self.lib = lib
         self.text = mlir_text
         self.rt = runtime
+        self._signatures = {}
+
+    def _signature(self, name):
+        sig = self._signatures.get(name)
+        if sig is None:
+            sig = self._signatures[name] = aot.parse_signature(self.text,
+                                                               name)
+        return sig
 
     def _check_array(self, name, i, a, t):
         want = np.dtype(aot._NP_TYPES[t.elem])
-        arr = np.asarray(a)
+        arr = a if isinstance(a, np.ndarray) else self._host_array(
+            name, i, a, t)
         if arr.dtype != want:
             raise TypeError("@%s %s: dtype %s, expected %s (%s)" % (
                 name, _describe(i, t), arr.dtype, want, t.elem))
@@ -192,42 +588,230 @@ class Library:
                 name, _describe(i, t), tuple(arr.shape)))
         return np.require(arr, requirements="C")  # keeps 0-d arrays 0-d
 
-    def call(self, name, *arrays):
-        """Calls @name; returns its results as a list of numpy arrays."""
-        arg_types, res_types = aot.parse_signature(self.text, name)
+    def _host_array(self, name, i, a, t):
+        """Host data as numpy: np.asarray, except for DLPack producers in
+        host memory (e.g. a torch CPU tensor of bf16), read by DLPack."""
+        kind = None
+        if hasattr(a, "__dlpack__") and hasattr(a, "__dlpack_device__"):
+            kind = a.__dlpack_device__()[0]
+        if kind not in (_KDL_CPU, _KDL_CUDA_HOST):
+            return np.asarray(a)
+        try:
+            return _dlpack_to_numpy(a)
+        except Exception as e:
+            raise TypeError("@%s %s: cannot read its host data by DLPack: "
+                            "%s" % (name, _describe(i, t), e)) from e
+
+    def call(self, name, *arrays, results="numpy"):
+        """Calls @name and returns its results: numpy arrays (copied back,
+        device buffers freed) or, with results="device", DeviceArrays.
+
+        An argument is a numpy array or other host data (copied to the
+        device for the call), or a device buffer, used without a copy: an
+        object with `__cuda_array_interface__`, or else a DLPack producer
+        on CUDA (`__dlpack__`, `__dlpack_device__`). Device buffers must be
+        C-contiguous, 16-byte aligned and on the runtime's device; work
+        that produced them is waited for first (the stream that
+        `__cuda_array_interface__` names, the legacy default stream when it
+        names none, and for DLPack the legacy default stream, which the
+        producer orders after its own work)."""
+        if results not in ("numpy", "device"):
+            raise ValueError("results must be 'numpy' or 'device', not %r"
+                             % (results,))
+        arg_types, res_types = self._signature(name)
         if len(arrays) != len(arg_types):
             raise TypeError("@%s takes %d arguments, got %d" % (
                 name, len(arg_types), len(arrays)))
         if any(t.shape is None for t in res_types):
             raise ValueError("scalar results are not supported; return "
                              "tensors")
-        device, c_args, keep = [], [], []
+        device, c_args, keep, held = [], [], [], []
+        call = {"device": None, "streams": set()}
         try:
             for i, (a, t) in enumerate(zip(arrays, arg_types)):
                 if t.shape is None:
                     c_args.append(aot._CTYPES[t.elem](a))
                     continue
-                arr = self._check_array(name, i, a, t)
-                ptr = self.rt.to_device(arr)
-                device.append(ptr)
+                buf = None
+                if not isinstance(a, (np.ndarray, np.generic)):
+                    buf = self._device_buffer(name, i, a, t, call)
                 desc = aot._descriptor_class(t.rank)()
-                desc.allocated = desc.aligned = ptr
                 desc.offset = 0
-                for d, (size, stride) in enumerate(zip(arr.shape,
-                                                       arr.strides)):
-                    desc.sizes[d] = size
-                    desc.strides[d] = stride // max(arr.itemsize, 1)
+                if buf is None:
+                    arr = self._check_array(name, i, a, t)
+                    ptr = self.rt.to_device(arr)
+                    device.append(ptr)
+                    desc.allocated = desc.aligned = ptr
+                    for d, (size, stride) in enumerate(zip(arr.shape,
+                                                           arr.strides)):
+                        desc.sizes[d] = size
+                        desc.strides[d] = stride // max(arr.itemsize, 1)
+                else:
+                    shape, hold = buf
+                    held.append(hold)
+                    desc.allocated = desc.aligned = hold.ptr
+                    stride = 1
+                    for d in reversed(range(t.rank)):
+                        desc.sizes[d] = shape[d]
+                        desc.strides[d] = stride
+                        stride *= shape[d]
                 keep.append(desc)
                 c_args.append(ctypes.byref(desc))
+            for stream in sorted(call["streams"]):
+                self.rt.sync_stream(stream)
             descs = self._invoke(name, res_types, c_args)
             self.rt.check("running @%s" % name)
+            if results == "device":
+                return self._device_results(descs, res_types, device, held,
+                                            call)
             outs = [self._result(d, t) for d, t in zip(descs, res_types)]
-            self._free_results(descs, device)
+            self._free_results(descs, device + [h.ptr for h in held])
             return outs
         finally:
             for ptr in device:
                 if ptr:
                     self.rt.free(ptr)
+            for hold in held:
+                hold.release()
+
+    # -- device-buffer arguments
+
+    def _runtime_device(self, call):
+        if call["device"] is None:
+            call["device"] = self.rt.device()
+        return call["device"]
+
+    def _device_buffer(self, name, i, a, t, call):
+        """(shape, _Buffer) of an argument in device memory, or None when
+        it is host data (copied like a numpy array)."""
+        cai_error = None
+        try:
+            cai = a.__cuda_array_interface__
+        except AttributeError:
+            cai = None
+        except Exception as e:  # torch: requires_grad, some dtypes
+            cai, cai_error = None, e
+        kind = ordinal = None
+        if hasattr(a, "__dlpack_device__"):
+            try:
+                kind, ordinal = a.__dlpack_device__()
+            except Exception as e:
+                raise TypeError("@%s %s: __dlpack_device__ failed: %s" % (
+                    name, _describe(i, t), e)) from e
+        if kind in (_KDL_CUDA, _KDL_CUDA_MANAGED):
+            want = self._runtime_device(call)
+            if ordinal != want:
+                raise ValueError(
+                    "@%s %s: on CUDA device %d, but the step runs on device "
+                    "%d (the runtime's default device)" % (
+                        name, _describe(i, t), ordinal, want))
+        if cai is not None:
+            return self._from_cai(name, i, a, t, cai, call)
+        if kind in (_KDL_CUDA, _KDL_CUDA_MANAGED) and hasattr(a,
+                                                              "__dlpack__"):
+            return self._from_dlpack(name, i, a, t, call)
+        if cai_error is not None:
+            raise TypeError("@%s %s: cannot read its "
+                            "__cuda_array_interface__: %s" % (
+                                name, _describe(i, t), cai_error)) \
+                from cai_error
+        if kind not in (None, _KDL_CPU, _KDL_CUDA_HOST):
+            raise TypeError("@%s %s: DLPack device type %d is neither CUDA "
+                            "nor host memory" % (name, _describe(i, t), kind))
+        return None
+
+    def _check_device_array(self, name, i, t, dtype_ok, dtype_text, shape,
+                            strides, unit, ptr):
+        """Dtype, shape and layout of a device buffer (strides None for
+        row-major, else in elements (unit None) or bytes (unit: the item
+        size))."""
+        if not dtype_ok:
+            raise TypeError("@%s %s: dtype %s, expected %s (%s)" % (
+                name, _describe(i, t), dtype_text,
+                "bfloat16" if t.elem == "bf16" else
+                np.dtype(aot._NP_TYPES[t.elem]), t.elem))
+        if len(shape) != t.rank or any(s is not None and s != d
+                                       for s, d in zip(t.shape, shape)):
+            raise ValueError("@%s %s: shape %s does not fit" % (
+                name, _describe(i, t), tuple(shape)))
+        if 0 in shape:
+            return  # nothing is read
+        if strides is not None and not _row_major(shape, strides, unit or 1):
+            raise ValueError(
+                "@%s %s: the device buffer is not contiguous (strides %s in "
+                "%s); the step reads row-major buffers: pass a contiguous "
+                "one (torch: .contiguous())" % (
+                    name, _describe(i, t), tuple(strides),
+                    "elements" if unit is None else "bytes"))
+        if not ptr or ptr % self.ALIGNMENT:
+            raise ValueError(
+                "@%s %s: the device buffer at %#x is not %d-byte aligned "
+                "(the step's kernels may load %d bytes at once): pass a "
+                "buffer of its own (torch: .clone())" % (
+                    name, _describe(i, t), ptr or 0, self.ALIGNMENT,
+                    self.ALIGNMENT))
+
+    def _from_cai(self, name, i, a, t, cai, call):
+        try:
+            shape = tuple(int(s) for s in cai["shape"])
+            typestr = cai["typestr"]
+            ptr = int(cai["data"][0] or 0)
+            byte_strides = cai.get("strides")
+            dtype = _typestr_dtype(typestr)
+        except (KeyError, TypeError, IndexError, ValueError) as e:
+            raise TypeError("@%s %s: malformed __cuda_array_interface__ "
+                            "(%s: %s)" % (name, _describe(i, t),
+                                          type(e).__name__, e)) from e
+        if cai.get("mask") is not None:
+            raise TypeError("@%s %s: masked device arrays are not supported"
+                            % (name, _describe(i, t)))
+        want = np.dtype(aot._NP_TYPES[t.elem])
+        ok = dtype == want or (t.elem == "bf16" and dtype == _V2)
+        if byte_strides is not None:
+            byte_strides = tuple(int(s) for s in byte_strides)
+        self._check_device_array(name, i, t, ok, typestr, shape,
+                                 byte_strides, max(dtype.itemsize, 1), ptr)
+        # No "stream" entry (version 2, e.g. PyTorch): the producer's work
+        # is taken to be on the legacy default stream.
+        stream = cai.get("stream", _LEGACY_STREAM)
+        if stream is not None:
+            if stream == 0:
+                raise ValueError("@%s %s: __cuda_array_interface__ stream 0 "
+                                 "is ambiguous and disallowed by the "
+                                 "protocol" % (name, _describe(i, t)))
+            call["streams"].add(int(stream))
+        return shape, _Buffer(ptr, keep=a)
+
+    def _from_dlpack(self, name, i, a, t, call):
+        try:
+            try:
+                capsule = a.__dlpack__(stream=_LEGACY_STREAM)
+            except TypeError:  # a producer that takes no stream
+                capsule = a.__dlpack__()
+            managed, addr = _take_dlpack(capsule)
+        except Exception as e:
+            raise TypeError("@%s %s: cannot take its device buffer by "
+                            "DLPack: %s" % (name, _describe(i, t), e)) from e
+        hold = _Buffer(None, functools.partial(_give_back_dlpack, managed,
+                                               addr))
+        try:
+            dl = managed.dl_tensor
+            shape, strides = _dl_layout(dl)
+            ptr = (dl.data or 0) + dl.byte_offset
+            key = (dl.dtype.code, dl.dtype.bits, dl.dtype.lanes)
+            ok = key[:2] == _DL_TYPES[t.elem] and key[2] == 1
+            # bf16 may also come as its bits (uint16), as on the host.
+            ok |= t.elem == "bf16" and key == (1, 16, 1)
+            self._check_device_array(name, i, t, ok, _dl_name(dl.dtype),
+                                     shape, strides, None, ptr)
+        except BaseException:
+            hold.release()
+            raise
+        hold.ptr = ptr
+        call["streams"].add(_LEGACY_STREAM)
+        return shape, hold
+
+    # -- calling and results
 
     def _invoke(self, name, res_types, c_args):
         fn = getattr(self.lib, "_mlir_ciface_" + name)
@@ -269,3 +853,49 @@ class Library:
             if desc.allocated not in done:
                 done.add(desc.allocated)
                 self.rt.free(desc.allocated)
+
+    def _device_results(self, descs, res_types, device, held, call):
+        """DeviceArrays of the results. One _Buffer per allocation: results
+        sharing one share it; a result in an argument's buffer holds that
+        argument (copies made for this call are taken over from `device`,
+        to be freed with their last holder)."""
+        owners, made = {}, []
+        for ptr in device:
+            if ptr:
+                buf = _Buffer(ptr, functools.partial(self.rt.free, ptr))
+                owners[ptr] = buf
+                made.append(buf)
+        del device[:]
+        for hold in held:
+            if hold.ptr:
+                owners.setdefault(hold.ptr, hold)
+        ordinal = self._runtime_device(call)
+        outs = []
+        try:
+            for desc, t in zip(descs, res_types):
+                alloc = desc.allocated
+                owner = owners.get(alloc) if alloc else None
+                if owner is None and alloc:
+                    # Freed after the work then queued on the legacy
+                    # default stream (PyTorch's), which may still read it.
+                    owner = owners[alloc] = _Buffer(alloc, functools.partial(
+                        self.rt.free, alloc, _LEGACY_STREAM))
+                    made.append(owner)
+                itemsize = np.dtype(aot._NP_TYPES[t.elem]).itemsize
+                ptr = (desc.aligned or 0) + desc.offset * itemsize
+                outs.append(DeviceArray(
+                    self.rt, t.elem, [desc.sizes[k] for k in range(t.rank)],
+                    [desc.strides[k] for k in range(t.rank)], ptr, ordinal,
+                    owner))
+        finally:
+            for buf in made:  # the results hold what they use
+                buf.release()
+        return outs
+
+
+_V2 = np.dtype("V2")
+
+
+@functools.lru_cache(maxsize=None)
+def _typestr_dtype(typestr):
+    return np.dtype(typestr)

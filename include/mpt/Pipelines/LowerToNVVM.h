@@ -37,6 +37,18 @@ struct LowerToNVVMOptions
                      "mpt-contraction-to-mma); the others, and all of them "
                      "when false, lower like any linalg op"),
       llvm::cl::init(true)};
+  Option<int64_t> epilogueStages{
+      *this, "epilogue-stages",
+      llvm::cl::desc("Elementwise ops after a contraction that run in its "
+                     "tensor-core kernel's epilogue (0-4; "
+                     "mpt-select-mma-strategy)"),
+      llvm::cl::init(2)};
+  Option<bool> stageEpilogue{
+      *this, "stage-epilogue",
+      llvm::cl::desc("Store tensor-core kernels' epilogue results through "
+                     "shared memory, as whole row segments "
+                     "(mpt-contraction-to-mma)"),
+      llvm::cl::init(true)};
   Option<int64_t> blockSize{
       *this, "block-size",
       llvm::cl::desc("Threads per block of the generic kernels"),

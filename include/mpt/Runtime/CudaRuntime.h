@@ -151,6 +151,10 @@ MPT_RUNTIME_EXPORT void mptMemGetInfo(uint64_t *freeBytes,
 /* Compute capability of the default device as 10 * major + minor (90 for
    sm_90), or -1 on error. */
 MPT_RUNTIME_EXPORT int32_t mptDeviceComputeCapability(void);
+/* The ordinal of this thread's default device (mgpuSetDefaultDevice, 0
+   unless set): the device whose memory a step called on this thread reads.
+   Touches no driver. */
+MPT_RUNTIME_EXPORT int32_t mptGetDefaultDevice(void);
 
 #ifdef __cplusplus
 } /* extern "C" */

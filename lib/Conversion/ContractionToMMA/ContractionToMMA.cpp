@@ -96,7 +96,7 @@ public:
   KernelEmitter(OpBuilder &b, Location loc, const mpt::MMAContraction &c,
                 const mpt::MMAStrategy &s, bool accumulate,
                 std::optional<std::pair<std::string, std::string>> kernelName,
-                ArrayRef<linalg::GenericOp> epilogue)
+                ArrayRef<linalg::GenericOp> epilogue, bool stageEpilogue)
       : b(b), loc(loc), im{b, loc}, c(c), s(s), accumulate(accumulate),
         kernelName(std::move(kernelName)), epilogue(epilogue) {
     warpTileM = s.tileM / s.warpsM;
@@ -110,6 +110,8 @@ public:
     for (linalg::GenericOp stage : epilogue)
       for (Value out : stage.getDpsInits())
         pairedStores &= mpt::maxCopyWidth(cast<MemRefType>(out.getType())) >= 2;
+    collectEpilogueReads();
+    staged = stageEpilogue && canStage();
   }
 
   /// Emits the gpu.launch at the builder's position.
@@ -130,10 +132,22 @@ private:
   Value commit(SmallVector<Value> &tokens);
   SmallVector<Value> computeStage(Value stage, ArrayRef<Value> acc);
   void storeResults(ArrayRef<Value> acc);
+  std::pair<Value, Value> fragmentRow(int64_t mi, int64_t ni, int64_t h);
   void storeFragmentRow(ArrayRef<Value> acc, int64_t mi, int64_t ni, int64_t h,
-                        bool masked);
+                        bool masked, ArrayRef<SmallVector<Value>> loaded = {});
   SmallVector<Value> outputIndices(Value row, Value col);
-  SmallVector<Value> epilogueAt(Value v, Value row, Value col);
+  void collectEpilogueReads();
+  struct EpilogueRead;
+  Value loadEpilogueRead(const EpilogueRead &read, Value row, Value col);
+  SmallVector<Value> loadEpilogueInputs(Value row, Value col);
+  SmallVector<Value> epilogueAt(Value v, Value row, Value col,
+                                ArrayRef<Value> loaded);
+  bool canStage() const;
+  int64_t stagingRowStride() const { return s.tileN + kStagingPad; }
+  void storeResultsStaged(ArrayRef<Value> acc);
+  void storeFragmentRowGroup(
+      ArrayRef<Value> acc, int64_t mi,
+      DenseMap<std::tuple<int64_t, int64_t, int64_t>, Value> &cache);
 
   OpBuilder &b;
   Location loc;
@@ -151,6 +165,25 @@ private:
       llvm::append_range(outs, stage.getDpsInits());
     return outs;
   }
+  /// An operand of an epilogue stage that the epilogue loads from memory:
+  /// an input that is neither C nor an earlier stage's output, or an output
+  /// whose value the body reads. `usesRow` / `usesCol`: whether its indices
+  /// depend on C's row / column.
+  struct EpilogueRead {
+    OpOperand *operand;
+    bool usesRow, usesCol;
+  };
+  SmallVector<EpilogueRead> epilogueReads;
+  /// Whether a thread may load the epilogue inputs of several elements
+  /// before it stores any: no read goes through another point's view of a
+  /// buffer that the epilogue writes.
+  bool batchedReads = true;
+  /// Whether full tiles store through shared memory (storeResultsStaged).
+  bool staged = false;
+  /// Elements a thread handles at once in a staged epilogue, and the f32
+  /// padding of a staging row: with a row stride of 8 (mod 32) words, the
+  /// four rows of a half-warp's 8-byte fragment writes hit 32 distinct banks.
+  static constexpr int64_t kStagedWidth = 4, kStagingPad = 8;
   bool isBF16;
   bool pairedStores;
   int64_t warpTileM, warpTileN, fragsM, fragsN;
@@ -336,14 +369,26 @@ SmallVector<Value> KernelEmitter::computeStage(Value stage,
   return next;
 }
 
-/// Stores accumulator registers c(2h), c(2h+1) of fragment (mi, ni): row
-/// lane / 4 (+ 8 for h = 1), columns 2 * (lane % 4) and the next.
-void KernelEmitter::storeFragmentRow(ArrayRef<Value> acc, int64_t mi,
-                                     int64_t ni, int64_t h, bool masked) {
+/// Element (row, col) of C where accumulator registers c(2h), c(2h+1) of
+/// fragment (mi, ni) go: row lane / 4 (+ 8 for h = 1), column 2 * (lane % 4)
+/// (and the next).
+std::pair<Value, Value> KernelEmitter::fragmentRow(int64_t mi, int64_t ni,
+                                                   int64_t h) {
   Value row = im.add(im.add(m0, im.mul(warpM, warpTileM)),
                      im.add(im.div(lane, 4), mi * 16 + h * 8));
   Value col = im.add(im.add(n0, im.mul(warpN, warpTileN)),
                      im.add(im.mul(im.rem(lane, 4), 2), ni * 8));
+  return {row, col};
+}
+
+/// Stores accumulator registers c(2h), c(2h+1) of fragment (mi, ni). With an
+/// epilogue, `loaded[j]` holds the epilogue's inputs at column j of the pair
+/// (loadEpilogueInputs) when the caller loaded them; otherwise they are
+/// loaded here.
+void KernelEmitter::storeFragmentRow(ArrayRef<Value> acc, int64_t mi,
+                                     int64_t ni, int64_t h, bool masked,
+                                     ArrayRef<SmallVector<Value>> loaded) {
+  auto [row, col] = fragmentRow(mi, ni, h);
   Type outType = c.outputType;
   auto finish = [&](Value v, Value r, Value cc) -> Value {
     if (accumulate) {
@@ -359,12 +404,15 @@ void KernelEmitter::storeFragmentRow(ArrayRef<Value> acc, int64_t mi,
   int64_t base = (mi * fragsN + ni) * 4 + 2 * h;
   if (!epilogue.empty()) {
     SmallVector<Value> outs = epilogueOutputs();
+    auto at = [&](int64_t j, Value cc) {
+      SmallVector<Value> in =
+          loaded.empty() ? loadEpilogueInputs(row, cc) : loaded[j];
+      return epilogueAt(finish(acc[base + j], row, cc), row, cc, in);
+    };
     if (!masked && pairedStores) {
-      SmallVector<Value> first =
-          epilogueAt(finish(acc[base], row, col), row, col);
       Value next = im.add(col, 1);
-      SmallVector<Value> second =
-          epilogueAt(finish(acc[base + 1], row, next), row, next);
+      SmallVector<Value> first = at(0, col);
+      SmallVector<Value> second = at(1, next);
       for (auto [out, x, y] : llvm::zip(outs, first, second)) {
         Type type = x.getType();
         Value pair = vector::FromElementsOp::create(
@@ -384,8 +432,7 @@ void KernelEmitter::storeFragmentRow(ArrayRef<Value> acc, int64_t mi,
         b.setInsertionPointToStart(
             scf::IfOp::create(b, loc, ok, false).thenBlock());
       }
-      SmallVector<Value> values =
-          epilogueAt(finish(acc[base + j], row, cc), row, cc);
+      SmallVector<Value> values = at(j, cc);
       for (auto [out, v] : llvm::zip(outs, values))
         memref::StoreOp::create(b, loc, v, out, outputIndices(row, cc));
     }
@@ -430,36 +477,76 @@ SmallVector<Value> KernelEmitter::outputIndices(Value row, Value col) {
   return ivs;
 }
 
-/// The epilogue's stages at C's element (row, col) holding `v`: inputs
-/// that are C or an earlier stage's output take that value, the others are
-/// loaded through their maps; returns the values of all stages' outputs.
-SmallVector<Value> KernelEmitter::epilogueAt(Value v, Value row, Value col) {
+void KernelEmitter::collectEpilogueReads() {
+  unsigned rowDim = c.batched ? 1 : 0;
+  llvm::SmallPtrSet<Value, 4> computed = {c.c}, written;
+  for (linalg::GenericOp stage : epilogue)
+    for (Value out : stage.getDpsInits())
+      written.insert(mpt::viewedBuffer(out));
+  auto add = [&](OpOperand *operand, linalg::GenericOp stage) {
+    AffineMap map = stage.getMatchingIndexingMap(operand);
+    epilogueReads.push_back({operand, map.isFunctionOfDim(rowDim),
+                             map.isFunctionOfDim(rowDim + 1)});
+    if (!map.isIdentity() &&
+        written.contains(mpt::viewedBuffer(operand->get())))
+      batchedReads = false;
+  };
+  for (linalg::GenericOp stage : epilogue) {
+    for (OpOperand *input : stage.getDpsInputOperands())
+      if (!computed.contains(input->get()) &&
+          isa<MemRefType>(input->get().getType()))
+        add(input, stage);
+    for (OpOperand &init : stage.getDpsInitsMutable())
+      if (!stage.getMatchingBlockArgument(&init).use_empty())
+        add(&init, stage);
+    for (Value out : stage.getDpsInits())
+      computed.insert(out);
+  }
+}
+
+/// Loads `read` at C's element (row, col).
+Value KernelEmitter::loadEpilogueRead(const EpilogueRead &read, Value row,
+                                      Value col) {
   SmallVector<Value> ivs = outputIndices(row, col);
+  auto stage = cast<linalg::GenericOp>(read.operand->getOwner());
+  SmallVector<Value> indices;
+  for (AffineExpr e : stage.getMatchingIndexingMap(read.operand).getResults())
+    indices.push_back(ivs[cast<AffineDimExpr>(e).getPosition()]);
+  return memref::LoadOp::create(b, loc, read.operand->get(), indices);
+}
+
+/// The values of all epilogue reads at C's element (row, col), in the order
+/// of `epilogueReads`.
+SmallVector<Value> KernelEmitter::loadEpilogueInputs(Value row, Value col) {
+  SmallVector<Value> values;
+  for (const EpilogueRead &read : epilogueReads)
+    values.push_back(loadEpilogueRead(read, row, col));
+  return values;
+}
+
+/// The epilogue's stages at C's element (row, col) holding `v`: inputs
+/// that are C or an earlier stage's output take that value, the others
+/// come from `loaded` (loadEpilogueInputs at the same element); returns the
+/// values of all stages' outputs.
+SmallVector<Value> KernelEmitter::epilogueAt(Value v, Value row, Value col,
+                                             ArrayRef<Value> loaded) {
+  SmallVector<Value> ivs = outputIndices(row, col);
+  DenseMap<OpOperand *, Value> fromMemory;
+  for (auto [read, value] : llvm::zip_equal(epilogueReads, loaded))
+    fromMemory[read.operand] = value;
   DenseMap<Value, Value> known;
   known[c.c] = v;
   SmallVector<Value> results;
   for (linalg::GenericOp stage : epilogue) {
     IRMapping mapping;
-    for (OpOperand *input : stage.getDpsInputOperands()) {
-      BlockArgument arg = stage.getMatchingBlockArgument(input);
-      Value value = input->get();
-      if (Value computed = known.lookup(value)) {
-        mapping.map(arg, computed);
-        continue;
-      }
-      if (!isa<MemRefType>(value.getType())) {
+    for (OpOperand &operand : stage->getOpOperands()) {
+      BlockArgument arg = stage.getMatchingBlockArgument(&operand);
+      if (Value value = fromMemory.lookup(&operand))
         mapping.map(arg, value);
-        continue;
-      }
-      SmallVector<Value> indices;
-      for (AffineExpr e : stage.getMatchingIndexingMap(input).getResults())
-        indices.push_back(ivs[cast<AffineDimExpr>(e).getPosition()]);
-      mapping.map(arg, memref::LoadOp::create(b, loc, value, indices));
-    }
-    for (OpOperand &init : stage.getDpsInitsMutable()) {
-      BlockArgument arg = stage.getMatchingBlockArgument(&init);
-      if (!arg.use_empty())
-        mapping.map(arg, memref::LoadOp::create(b, loc, init.get(), ivs));
+      else if (stage.isDpsInput(&operand))
+        mapping.map(arg, known.lookup(operand.get())
+                             ? known.lookup(operand.get())
+                             : operand.get());
     }
     Block *body = stage.getBlock();
     for (Operation &op : body->without_terminator()) {
@@ -479,19 +566,226 @@ SmallVector<Value> KernelEmitter::epilogueAt(Value v, Value row, Value col) {
   return results;
 }
 
+/// The unmasked stores of fragment row `mi` with an epilogue: every
+/// epilogue input of the row's elements is loaded first, then all are
+/// computed and stored, so that the loads are in flight together instead of
+/// each waiting behind the previous store (which may alias it as far as the
+/// compiler knows). Inputs that do not depend on the row are loaded once
+/// per kernel, through `cache` (key: read, row part, column part).
+void KernelEmitter::storeFragmentRowGroup(
+    ArrayRef<Value> acc, int64_t mi,
+    DenseMap<std::tuple<int64_t, int64_t, int64_t>, Value> &cache) {
+  SmallVector<SmallVector<SmallVector<Value>, 2>> loaded;
+  for (int64_t ni = 0; ni < fragsN; ++ni) {
+    for (int64_t h = 0; h < 2; ++h) {
+      auto [row, col] = fragmentRow(mi, ni, h);
+      SmallVector<SmallVector<Value>, 2> pair(2);
+      for (int64_t j = 0; j < 2; ++j) {
+        Value cc = j ? im.add(col, 1) : col;
+        for (auto [k, read] : llvm::enumerate(epilogueReads)) {
+          std::tuple<int64_t, int64_t, int64_t> key = {
+              int64_t(k), read.usesRow ? mi * 2 + h : -1,
+              read.usesCol ? ni * 2 + j : -1};
+          Value &value = cache[key];
+          if (!value)
+            value = loadEpilogueRead(read, row, cc);
+          pair[j].push_back(value);
+        }
+      }
+      loaded.push_back(std::move(pair));
+    }
+  }
+  for (int64_t ni = 0; ni < fragsN; ++ni)
+    for (int64_t h = 0; h < 2; ++h)
+      storeFragmentRow(acc, mi, ni, h, /*masked=*/false, loaded[ni * 2 + h]);
+}
+
+/// A staged epilogue needs an epilogue and nothing to accumulate; outputs
+/// that take aligned vector stores of kStagedWidth elements of 8 bits or
+/// more; reads that may be hoisted above stores (batchedReads); staging rows
+/// for one fragment row of every warp within the ring's shared memory; and
+/// threads that cover those rows evenly.
+bool KernelEmitter::canStage() const {
+  if (epilogue.empty() || accumulate || !batchedReads)
+    return false;
+  for (Value out : epilogueOutputs()) {
+    auto type = cast<MemRefType>(out.getType());
+    if (mpt::maxCopyWidth(type) < kStagedWidth ||
+        type.getElementTypeBitWidth() < 8)
+      return false;
+  }
+  int64_t rows = s.warpsM * 16;
+  if (rows * stagingRowStride() * 4 > s.sharedMemoryBytes())
+    return false;
+  return (rows * s.tileN / kStagedWidth) % s.numThreads() == 0;
+}
+
+/// Full-tile stores through shared memory, one fragment row `mi` at a time:
+/// every warp writes its accumulators of that row into a staging tile of
+/// warps_m * 16 rows (f32, padded rows), then each thread takes
+/// kStagedWidth consecutive columns of a staging row, loads the epilogue's
+/// inputs there (one vector load where an input's innermost index is the
+/// column), computes the epilogue and stores each output with one vector
+/// store. A warp then writes whole 32-byte sectors of a row, not 16-byte
+/// pieces of eight rows. The ring is free once every cp.async group has
+/// landed and a barrier has seen the last ldmatrix reads.
+void KernelEmitter::storeResultsStaged(ArrayRef<Value> acc) {
+  MLIRContext *ctx = b.getContext();
+  auto wg = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+  Type f32 = b.getF32Type();
+  int64_t rows = s.warpsM * 16, width = kStagedWidth;
+  auto bytes = MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                               MemRefLayoutAttrInterface(), wg);
+  Value raw = gpu::DynamicSharedMemoryOp::create(b, loc, bytes);
+  Value staging =
+      memref::ViewOp::create(b, loc,
+                             MemRefType::get({rows, stagingRowStride()}, f32,
+                                             MemRefLayoutAttrInterface(), wg),
+                             raw, im.c(0), ValueRange{});
+  int64_t perRow = s.tileN / width;
+  int64_t sweeps = rows * perRow / s.numThreads();
+  int64_t rowDim = c.batched ? 1 : 0;
+  // Whether `read` can be one vector load: its innermost index is the column
+  // alone, and the buffer's layout keeps kStagedWidth elements aligned.
+  auto vectorizable = [&](const EpilogueRead &read) {
+    auto stage = cast<linalg::GenericOp>(read.operand->getOwner());
+    AffineMap map = stage.getMatchingIndexingMap(read.operand);
+    auto type = cast<MemRefType>(read.operand->get().getType());
+    if (map.getNumResults() == 0 || type.getElementTypeBitWidth() < 8 ||
+        mpt::maxCopyWidth(type) < width)
+      return false;
+    auto last = dyn_cast<AffineDimExpr>(map.getResults().back());
+    if (!last || last.getPosition() != rowDim + 1)
+      return false;
+    return llvm::count_if(map.getResults(), [&](AffineExpr e) {
+             return e.isFunctionOfDim(rowDim + 1);
+           }) == 1;
+  };
+  // The kStagedWidth values of `read` from (row, col) on.
+  auto loadRead = [&](const EpilogueRead &read, Value row, Value col) {
+    SmallVector<Value> values;
+    if (!read.usesCol) {
+      values.assign(width, loadEpilogueRead(read, row, col));
+    } else if (vectorizable(read)) {
+      auto stage = cast<linalg::GenericOp>(read.operand->getOwner());
+      SmallVector<Value> ivs = outputIndices(row, col), indices;
+      for (AffineExpr e :
+           stage.getMatchingIndexingMap(read.operand).getResults())
+        indices.push_back(ivs[cast<AffineDimExpr>(e).getPosition()]);
+      Value memref = read.operand->get();
+      Type elem = cast<MemRefType>(memref.getType()).getElementType();
+      Value v = vector::LoadOp::create(
+          b, loc, VectorType::get({width}, elem), memref, indices,
+          /*nontemporal=*/false,
+          llvm::Align(width * elem.getIntOrFloatBitWidth() / 8));
+      for (int64_t e = 0; e < width; ++e)
+        values.push_back(vector::ExtractOp::create(b, loc, v, e));
+    } else {
+      for (int64_t e = 0; e < width; ++e)
+        values.push_back(loadEpilogueRead(read, row, im.add(col, e)));
+    }
+    return values;
+  };
+  Value laneRow = im.div(lane, 4), laneCol = im.mul(im.rem(lane, 4), 2);
+  // Reads that do not depend on the row are loaded once: (read, column
+  // class of the sweep) -> values. A thread's column in sweep k is fixed by
+  // its id and (k * threads) % perRow.
+  DenseMap<std::pair<int64_t, int64_t>, SmallVector<Value>> rowInvariant;
+  for (int64_t mi = 0; mi < fragsM; ++mi) {
+    gpu::BarrierOp::create(b, loc);
+    for (int64_t ni = 0; ni < fragsN; ++ni) {
+      for (int64_t h = 0; h < 2; ++h) {
+        int64_t base = (mi * fragsN + ni) * 4 + 2 * h;
+        Value pair = vector::FromElementsOp::create(
+            b, loc, VectorType::get({2}, f32),
+            ValueRange{acc[base], acc[base + 1]});
+        Value sr = im.add(im.mul(warpM, 16), im.add(laneRow, h * 8));
+        Value sc = im.add(im.mul(warpN, warpTileN), im.add(laneCol, ni * 8));
+        vector::StoreOp::create(b, loc, pair, staging, ValueRange{sr, sc},
+                                /*nontemporal=*/false, llvm::Align(8));
+      }
+    }
+    gpu::BarrierOp::create(b, loc);
+    // Where each sweep's elements are, then all their loads, then the
+    // epilogue and the stores.
+    SmallVector<std::array<Value, 4>> at; // staging row, column; C row, col
+    SmallVector<SmallVector<SmallVector<Value>>> loaded; // sweep, read, elt
+    for (int64_t k = 0; k < sweeps; ++k) {
+      Value item = im.add(tid, k * s.numThreads());
+      Value sr = im.div(item, perRow);
+      Value sc = im.mul(im.rem(item, perRow), width);
+      Value row = im.add(im.add(m0, im.mul(im.div(sr, 16), warpTileM)),
+                         im.add(im.rem(sr, 16), mi * 16));
+      Value col = im.add(n0, sc);
+      at.push_back({sr, sc, row, col});
+      SmallVector<SmallVector<Value>> values;
+      for (auto [r, read] : llvm::enumerate(epilogueReads)) {
+        if (read.usesRow) {
+          values.push_back(loadRead(read, row, col));
+          continue;
+        }
+        auto key = std::make_pair(int64_t(r), (k * s.numThreads()) % perRow);
+        auto it = rowInvariant.find(key);
+        if (it == rowInvariant.end())
+          it = rowInvariant.try_emplace(key, loadRead(read, row, col)).first;
+        values.push_back(it->second);
+      }
+      loaded.push_back(std::move(values));
+    }
+    for (int64_t k = 0; k < sweeps; ++k) {
+      auto [sr, sc, row, col] = at[k];
+      Value v = vector::LoadOp::create(
+          b, loc, VectorType::get({width}, f32), staging, ValueRange{sr, sc},
+          /*nontemporal=*/false, llvm::Align(4 * width));
+      SmallVector<SmallVector<Value>> results; // output, element
+      for (int64_t e = 0; e < width; ++e) {
+        Value x = vector::ExtractOp::create(b, loc, v, e);
+        if (!c.outputType.isF32())
+          x = arith::TruncFOp::create(b, loc, c.outputType, x);
+        SmallVector<Value> in;
+        for (const SmallVector<Value> &read : loaded[k])
+          in.push_back(read[e]);
+        SmallVector<Value> outs = epilogueAt(x, row, im.add(col, e), in);
+        results.resize(outs.size());
+        for (auto [i, y] : llvm::enumerate(outs))
+          results[i].push_back(y);
+      }
+      for (auto [out, values] : llvm::zip(epilogueOutputs(), results)) {
+        Type elem = values.front().getType();
+        Value vec = vector::FromElementsOp::create(
+            b, loc, VectorType::get({width}, elem), values);
+        vector::StoreOp::create(
+            b, loc, vec, out, outputIndices(row, col), /*nontemporal=*/false,
+            llvm::Align(width * elem.getIntOrFloatBitWidth() / 8));
+      }
+    }
+  }
+}
+
 void KernelEmitter::storeResults(ArrayRef<Value> acc) {
   // Full tiles store without masks; edge tiles check every element.
   Value full = im.andi(im.ule(im.add(m0, s.tileM), dimM),
                        im.ule(im.add(n0, s.tileN), dimN));
   auto ifOp = scf::IfOp::create(b, loc, full, true);
   OpBuilder::InsertionGuard guard(b);
-  for (bool masked : {false, true}) {
-    b.setInsertionPointToStart(masked ? ifOp.elseBlock() : ifOp.thenBlock());
+  b.setInsertionPointToStart(ifOp.thenBlock());
+  if (staged) {
+    storeResultsStaged(acc);
+  } else if (!epilogue.empty() && batchedReads) {
+    DenseMap<std::tuple<int64_t, int64_t, int64_t>, Value> cache;
+    for (int64_t mi = 0; mi < fragsM; ++mi)
+      storeFragmentRowGroup(acc, mi, cache);
+  } else {
     for (int64_t mi = 0; mi < fragsM; ++mi)
       for (int64_t ni = 0; ni < fragsN; ++ni)
         for (int64_t h = 0; h < 2; ++h)
-          storeFragmentRow(acc, mi, ni, h, masked);
+          storeFragmentRow(acc, mi, ni, h, /*masked=*/false);
   }
+  b.setInsertionPointToStart(ifOp.elseBlock());
+  for (int64_t mi = 0; mi < fragsM; ++mi)
+    for (int64_t ni = 0; ni < fragsN; ++ni)
+      for (int64_t h = 0; h < 2; ++h)
+        storeFragmentRow(acc, mi, ni, h, /*masked=*/true);
 }
 
 void KernelEmitter::emit() {
@@ -669,7 +963,7 @@ struct ContractionToMMAPass
     OpBuilder b(epilogue.empty() ? op.getOperation()
                                  : epilogue.back().getOperation());
     KernelEmitter(b, op.getLoc(), *c, *s, /*accumulate=*/!fill, kernelName(op),
-                  epilogue)
+                  epilogue, stageEpilogue)
         .emit();
     if (fill) {
       fill->erase();

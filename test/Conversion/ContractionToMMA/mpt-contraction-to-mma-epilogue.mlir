@@ -1,5 +1,6 @@
 // RUN: mpt-opt %s --mpt-select-mma-strategy=epilogue-stages=2 --mpt-linalg-to-gpu-launch --mpt-contraction-to-mma --split-input-file | FileCheck %s
-// RUN: mpt-opt %s --mpt-select-mma-strategy --mpt-linalg-to-gpu-launch --mpt-contraction-to-mma --split-input-file | FileCheck %s --check-prefix=ONE
+// RUN: mpt-opt %s --mpt-select-mma-strategy=epilogue-stages=1 --mpt-linalg-to-gpu-launch --mpt-contraction-to-mma --split-input-file | FileCheck %s --check-prefix=ONE
+// RUN: mpt-opt %s --mpt-select-mma-strategy --mpt-linalg-to-gpu-launch --mpt-contraction-to-mma --split-input-file | FileCheck %s
 // RUN: mpt-opt %s --mpt-select-mma-strategy=epilogue-stages=0 --mpt-linalg-to-gpu-launch --mpt-contraction-to-mma --split-input-file | FileCheck %s --check-prefix=NONE
 
 // A forward layer: the bias add and 16-bit cast that read the f32 result
@@ -16,10 +17,23 @@
 // CHECK: %[[OUT:.*]] = gpu.alloc () : memref<256x128xf16>
 // CHECK: gpu.launch {{.*}} function(@bias_epilogue_mma0_matmul)
 // CHECK: nvvm.mma.sync
+// Full tiles go through shared memory (stage-epilogue): the accumulators
+// of a fragment row into a padded f32 staging tile, then 4 consecutive
+// columns a thread, the bias by one vector load, one vector store.
+// CHECK: gpu.barrier
+// CHECK: vector.store {{.*}} : memref<32x72xf32, #gpu.address_space<workgroup>>, vector<2xf32>
+// CHECK: gpu.barrier
+// CHECK: vector.load %{{.*}} : memref<128xf32>, vector<4xf32>
+// CHECK: vector.load {{.*}} : memref<32x72xf32, #gpu.address_space<workgroup>>, vector<4xf32>
+// CHECK: arith.addf
+// CHECK: arith.truncf {{.*}} : f32 to f16
+// CHECK: vector.store %{{.*}}, %[[OUT]]{{.*}} vector<4xf16>
+// Edge tiles: element by element, masked.
+// CHECK: } else {
 // CHECK: memref.load %[[BIAS]]
 // CHECK: arith.addf
 // CHECK: arith.truncf {{.*}} : f32 to f16
-// CHECK: vector.store %{{.*}}, %[[OUT]]
+// CHECK: memref.store %{{.*}}, %[[OUT]]
 // CHECK: gpu.launch {{.*}} function(@bias_epilogue_0_fill)
 // CHECK-NOT: linalg.
 // CHECK: return %[[OUT]]

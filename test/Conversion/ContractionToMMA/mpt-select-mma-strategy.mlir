@@ -5,7 +5,7 @@
 // A large f16 GEMM gets the 128x256 tile, 8 warps of 64x64, four stages of
 // 96 KiB and 16-byte copies.
 // CHECK-LABEL: func.func @large
-// CHECK: linalg.matmul {mma_strategy = {copy = array<i64: 8, 8>, epilogue_stages = 1 : i64, group_m = 8 : i64, stages = 4 : i64, tile = array<i64: 128, 256, 32>, warps = array<i64: 2, 4>}}
+// CHECK: linalg.matmul {mma_strategy = {copy = array<i64: 8, 8>, epilogue_stages = 2 : i64, group_m = 8 : i64, stages = 4 : i64, tile = array<i64: 128, 256, 32>, warps = array<i64: 2, 4>}}
 // With 64 KiB of shared memory, two stages of that tile fit.
 // SMEM-LABEL: func.func @large
 // SMEM: stages = 2 : i64, tile = array<i64: 128, 256, 32>

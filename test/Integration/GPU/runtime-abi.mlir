@@ -64,6 +64,7 @@
 // NM-DAG: T mgpuStreamWaitEvent
 // NM-DAG: T mgpuTensorMapEncodeTiledMemref
 // NM-DAG: T mptDeviceComputeCapability
+// NM-DAG: T mptGetDefaultDevice
 // NM-DAG: T mptMemAlloc
 // NM-DAG: T mptMemFree
 // NM-DAG: T mptMemGetInfo

@@ -45,12 +45,10 @@ def SelectMMAStrategy : Pass<"mpt-select-mma-strategy"> {
   let options = [
     Option<"numSMs", "num-sms", "int64_t", /*default=*/"132",
            "Multiprocessors of the target (132 on the H100 SXM)">,
-    Option<"epilogueStages", "epilogue-stages", "int64_t", /*default=*/"1",
+    Option<"epilogueStages", "epilogue-stages", "int64_t", /*default=*/"2",
            "Elementwise ops after a contraction that its kernel computes "
-           "in the epilogue (0 to 4; recorded as epilogue_stages). More "
-           "than one stores every stage's outputs from the mma fragments "
-           "(4-byte stores): on the H100 the ReLU as a second stage costs "
-           "the forward GEMMs more than its own kernel">,
+           "in the epilogue (0 to 4; recorded as epilogue_stages): by "
+           "default the bias add and cast, and the activation after them">,
     Option<"sharedMemoryLimit", "shared-memory-limit", "int64_t",
            /*default=*/"232448",
            "Dynamic shared memory one block may use, in bytes (227 KiB on "
@@ -88,10 +86,18 @@ def ContractionToMMA : Pass<"mpt-contraction-to-mma"> {
     * when the contraction's output is a device buffer that only an
       elementwise `linalg.generic` right after it reads (the bias add and
       cast of a forward layer, the ReLU mask of a backward one; see
-      `findMMAEpilogue`), that op's body runs on each result in registers
+      `findMMAEpilogues`), that op's body runs on each result in registers
       instead: its other inputs are loaded through their maps, its outputs
-      stored (paired where aligned), and the f32 output is never written
-      nor allocated.
+      stored, and the f32 output is never written nor allocated. With
+      `stage-epilogue`, full tiles go through shared memory one fragment
+      row at a time: the warps write their accumulators into a padded f32
+      staging tile (reusing the ring), then each thread computes 4
+      consecutive columns of a row, loading inputs whose innermost index is
+      the column with one vector load and storing each output with one
+      vector store; edge tiles, and outputs whose rows do not keep 4
+      elements aligned, store from the fragments (pairs where aligned).
+      The inputs of a fragment row are loaded before its results are
+      stored, so that the loads are in flight together.
 
     The kernel needs `shared memory = stages * (tile_m + tile_n) * tile_k *
     2` bytes of dynamic shared memory; the launcher must raise the
@@ -100,7 +106,10 @@ def ContractionToMMA : Pass<"mpt-contraction-to-mma"> {
   let options = [
     Option<"sharedMemoryLimit", "shared-memory-limit", "int64_t",
            /*default=*/"232448",
-           "Dynamic shared memory one block may use, in bytes">
+           "Dynamic shared memory one block may use, in bytes">,
+    Option<"stageEpilogue", "stage-epilogue", "bool", /*default=*/"true",
+           "Store the epilogue's results of full tiles through shared "
+           "memory, as whole row segments">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
