@@ -57,6 +57,16 @@ most).
   aligns and truncates (Fasi, Higham, Mikaitis, Pranesh 2021), so with
   u = 2^-23 and h = K + 2, b_ij = h u (|A| |B|)_ij. Inputs are N(0, 1)
   rounded to the input format.
+* TF32 contractions (f32 inputs and output, built with the pipeline
+  option `tf32=true`, carried as meta `pipeline`): each input is rounded
+  to TF32 (cvt.rna, unit roundoff u_in = 2^-11), so each product is off
+  by at most (2 u_in + u_in^2) |a||b|; products of TF32 values are exact
+  in f32, and the accumulation is that of the 16-bit case:
+  b_ij = ((2 u_in + u_in^2) + (K + 2) 2^-23 (1 + u_in)^2) (|A| |B|)_ij,
+  plus 2^-24 |y| per f32 elementwise op of an epilogue and 2 2^-24 |y|
+  for the f32 result. The input rounding dominates (about 2^-10 |A||B|),
+  so a wrong element of a fragment (an O(1) error) stays far outside.
+  `unit_roundoff` is u_in.
 * Elementwise ops round once each, in the result's format u:
   (x + b) + c in f32: b = u (2 |x| + 2 |b| + |c|); relu(a * b + c) in
   f16/bf16: b = u (|a b| + |a b + c|) + u |y| (the 16-bit result is the
@@ -78,7 +88,8 @@ import zlib
 
 import numpy as np
 
-U = {"f32": 2.0 ** -24, "f16": 2.0 ** -11, "bf16": 2.0 ** -8, "i1": 0.0}
+U = {"f32": 2.0 ** -24, "f16": 2.0 ** -11, "bf16": 2.0 ** -8, "i1": 0.0,
+     "tf32": 2.0 ** -11}
 U_TENSOR_CORE = 2.0 ** -23
 SAFETY = 2
 NUM_SMS = 132          # num-sms default of mpt-linalg-to-gpu-launch
@@ -86,7 +97,11 @@ MIN_PER_THREAD = 32    # a split leaves each thread at least this many
 UNROLL = 4             # accumulators per lane
 LANES = {"cols": 8, "rows": 32, "full": 256}
 THREADS = 256
-PRECISION = {"f32": "fp32", "f16": "f16", "bf16": "bf16"}
+PRECISION = {"f32": "fp32", "f16": "f16", "bf16": "bf16", "tf32": "tf32"}
+# A contraction "tf32" stores f32 inputs, which the kernel rounds to TF32
+# (mpt-lower-to-nvvm option tf32=true).
+STORAGE = {"tf32": "f32"}
+TF32_PIPELINE = "tf32=true"
 NEG_INF = {"f32": "0xFF800000", "f16": "0xFC00", "bf16": "0xFF80"}
 
 Case = collections.namedtuple("Case", [
@@ -433,7 +448,8 @@ def matmul_text(m, n, k, elem, form):
     """C[m,n] = sum_k A'[m,k] B'[k,n], f32 out. form: tA (A given KxM,
     linalg.transpose then linalg.matmul), tB (B given NxK), gen-tA /
     gen-tB (one linalg.generic with the transposed map), maps-tB
-    (linalg.matmul with indexing_maps)."""
+    (linalg.matmul with indexing_maps). elem "tf32": f32 inputs."""
+    elem = STORAGE.get(elem, elem)
     ta = form.endswith("tA")
     ashape = [k, m] if ta else [m, k]
     bshape = [n, k] if not ta else [k, n]
@@ -473,10 +489,11 @@ def matmul_text(m, n, k, elem, form):
                 "\"reduction\"]}" % (amap_, bmap, cmap),
                 "      ins(%%a, %%b : %s, %s) outs(%%f : %s) {" % (at, bt,
                                                                    ct),
-                "  ^bb0(%%x: %s, %%y: %s, %%acc: f32):" % (elem, elem),
+                "  ^bb0(%%x: %s, %%y: %s, %%acc: f32):" % (elem, elem)] + ([
                 "    %%xe = arith.extf %%x : %s to f32" % elem,
                 "    %%ye = arith.extf %%y : %s to f32" % elem,
-                "    %p = arith.mulf %xe, %ye : f32",
+                "    %p = arith.mulf %xe, %ye : f32"] if elem != "f32" else [
+                "    %p = arith.mulf %x, %y : f32"]) + [
                 "    %s = arith.addf %acc, %p : f32",
                 "    linalg.yield %s : f32",
                 "  } -> %s" % ct]
@@ -484,19 +501,38 @@ def matmul_text(m, n, k, elem, form):
     return "\n".join(lines) + "\n", ashape, bshape
 
 
+def contraction_bound(k, am, bm, elem):
+    """A priori bound of each output's error in a tensor-core contraction
+    (see the docstring): the accumulation, and for TF32 the rounding of
+    the inputs."""
+    ab = np.abs(am) @ np.abs(bm)
+    if elem != "tf32":
+        return (k + 2) * U_TENSOR_CORE * ab
+    u_in = U["tf32"]
+    return (2 * u_in + u_in ** 2 +
+            (k + 2) * U_TENSOR_CORE * (1 + u_in) ** 2) * ab
+
+
+def tf32_extra(elem):
+    """Case.extra of a case built with the tf32 pipeline option."""
+    return dict(pipeline=TF32_PIPELINE) if elem == "tf32" else {}
+
+
 def matmul_case(name, m, n, k, elem, form):
     text, ashape, bshape = matmul_text(m, n, k, elem, form)
     rng = rng_for(name)
-    a, av = store(rng.standard_normal(ashape), elem)
-    b, bv = store(rng.standard_normal(bshape), elem)
+    st = STORAGE.get(elem, elem)
+    a, av = store(rng.standard_normal(ashape), st)
+    b, bv = store(rng.standard_normal(bshape), st)
     am = av.T if form.endswith("tA") else av
     bm = bv if form.endswith("tA") else bv.T
     y = am @ bm
-    bound = (k + 2) * U_TENSOR_CORE * (np.abs(am) @ np.abs(bm)) + \
-        2 * U["f32"] * np.abs(y)
+    bound = contraction_bound(k, am, bm, elem) + 2 * U["f32"] * np.abs(y)
     return Case(name, text, [[a, b]], [[result(y, "f32")]],
-                tolerance(bound, y), U["f32"], PRECISION[elem], [1],
-                ["out0"], dict(shapes=[[m, n, k]], kind="matmul-" + form))
+                tolerance(bound, y), U["tf32" if elem == "tf32" else "f32"],
+                PRECISION[elem], [1], ["out0"],
+                dict(shapes=[[m, n, k]], kind="matmul-" + form,
+                     **tf32_extra(elem)))
 
 
 def epilogue_case(name, m, n, k, elem, kind):
@@ -508,24 +544,27 @@ def epilogue_case(name, m, n, k, elem, kind):
       rowbias  y = E(A B + bias[m]), r = max(y, 0): the bias by row;
       mask-t   y = E(A B if h[n, m] > 0 else 0): h read through a
                transposed map (no vector loads).
-    E is the 16-bit format; A is MxK, B is KxN."""
-    et, ft = ttype([m, n], elem), ttype([m, n], "f32")
-    at, bt = ttype([m, k], elem), ttype([k, n], elem)
+    E is the 16-bit format, or for "tf32" (f32 inputs on TF32 tensor cores)
+    f32 with no rounding op; A is MxK, B is KxN."""
+    out = "f32" if elem == "tf32" else elem
+    st = STORAGE.get(elem, elem)
+    et, ft = ttype([m, n], out), ttype([m, n], "f32")
+    at, bt = ttype([m, k], st), ttype([k, n], st)
     idm = amap(2, ["d0", "d1"])
     rng = rng_for(name)
-    a, av = store(rng.standard_normal([m, k]), elem)
-    b, bv = store(rng.standard_normal([k, n]), elem)
+    a, av = store(rng.standard_normal([m, k]), st)
+    b, bv = store(rng.standard_normal([k, n]), st)
     y = av @ bv
-    bound = (k + 2) * U_TENSOR_CORE * (np.abs(av) @ np.abs(bv))
+    bound = contraction_bound(k, av, bv, elem)
     if kind == "mask-t":
-        h, hv = store(rng.standard_normal([n, m]), elem)
-        extra_arg = "%%h: %s" % ttype([n, m], elem)
-        ins, maps = "%%c, %%h : %s, %s" % (ft, ttype([n, m], elem)), [
+        h, hv = store(rng.standard_normal([n, m]), st)
+        extra_arg = "%%h: %s" % ttype([n, m], st)
+        ins, maps = "%%c, %%h : %s, %s" % (ft, ttype([n, m], st)), [
             idm, amap(2, ["d1", "d0"]), idm]
-        body = ["  ^bb0(%%x: f32, %%g: %s, %%o: %s):" % (elem, elem),
-                "    %%z = arith.constant 0.0 : %s" % elem,
+        body = ["  ^bb0(%%x: f32, %%g: %s, %%o: %s):" % (st, out),
+                "    %%z = arith.constant 0.0 : %s" % st,
                 "    %zf = arith.constant 0.0 : f32",
-                "    %%p = arith.cmpf ogt, %%g, %%z : %s" % elem,
+                "    %%p = arith.cmpf ogt, %%g, %%z : %s" % st,
                 "    %s = arith.select %p, %x, %zf : f32"]
         y = np.where(hv.T > 0, y, 0.0)
         args = [a, b, h]
@@ -536,12 +575,17 @@ def epilogue_case(name, m, n, k, elem, kind):
         ins, maps = "%%c, %%bias : %s, %s" % (ft, ttype([bias_len],
                                                         "f32")), [
             idm, amap(2, [bias_dim]), idm]
-        body = ["  ^bb0(%%x: f32, %%v: f32, %%o: %s):" % elem,
+        body = ["  ^bb0(%%x: f32, %%v: f32, %%o: %s):" % out,
                 "    %s = arith.addf %x, %v : f32"]
         y = y + (biasv[None, :] if kind == "fwd" else biasv[:, None])
         bound = bound + U["f32"] * np.abs(y)
         args = [a, b, bias]
-    bound = bound + 2 * U[elem] * np.abs(y)
+    bound = bound + 2 * U[out] * np.abs(y)
+    if out == "f32":
+        body.append("    linalg.yield %s : f32")
+    else:
+        body += ["    %%t = arith.truncf %%s : f32 to %s" % out,
+                 "    linalg.yield %%t : %s" % out]
     lines = [
         "func.func @step(%%a: %s, %%b: %s, %s) -> (%s%s) {" % (
             at, bt, extra_arg, et, "" if kind == "mask-t" else ", " + et),
@@ -555,31 +599,121 @@ def epilogue_case(name, m, n, k, elem, kind):
         "  %%y = linalg.generic {indexing_maps = [%s], iterator_types = "
         "[\"parallel\", \"parallel\"]}" % ", ".join(maps),
         "      ins(%s) outs(%%ey : %s) {" % (ins, et)] + body + [
-        "    %%t = arith.truncf %%s : f32 to %s" % elem,
-        "    linalg.yield %%t : %s" % elem,
         "  } -> %s" % et]
-    expected = [result(y, elem)]
+    expected = [result(y, out)]
     if kind == "mask-t":
         lines.append("  return %%y : %s" % et)
     else:
         r = np.maximum(y, 0.0)
-        expected.append(result(r, elem))
+        expected.append(result(r, out))
         lines += [
             "  %%er = tensor.empty() : %s" % et,
             "  %%r = linalg.generic {indexing_maps = [%s, %s], "
             "iterator_types = [\"parallel\", \"parallel\"]}" % (idm, idm),
             "      ins(%%y : %s) outs(%%er : %s) {" % (et, et),
-            "  ^bb0(%%v: %s, %%o: %s):" % (elem, elem),
-            "    %%z = arith.constant 0.0 : %s" % elem,
-            "    %%w = arith.maximumf %%v, %%z : %s" % elem,
-            "    linalg.yield %%w : %s" % elem,
+            "  ^bb0(%%v: %s, %%o: %s):" % (out, out),
+            "    %%z = arith.constant 0.0 : %s" % out,
+            "    %%w = arith.maximumf %%v, %%z : %s" % out,
+            "    linalg.yield %%w : %s" % out,
             "  } -> %s" % et,
             "  return %%y, %%r : %s, %s" % (et, et)]
     text = "\n".join(lines + ["}"]) + "\n"
     roles = ["out%d" % i for i in range(len(expected))]
     return Case(name, text, [args], [expected], tolerance(bound, y),
                 U[elem], PRECISION[elem], [1], roles,
-                dict(shapes=[[m, n, k]], kind="epilogue-" + kind))
+                dict(shapes=[[m, n, k]], kind="epilogue-" + kind,
+                     **tf32_extra(elem)))
+
+
+def conv_case(name, n, h, w, c, f, k, elem, kind):
+    """A convolution (stride 1, no padding; NHWC input, HWCF weights, f32
+    accumulator), which mpt-conv-to-gemm turns into im2col + a tensor-core
+    contraction:
+      fwd  y[n, oh, ow, f] = sum x[n, oh + kh, ow + kw, c] w[kh, kw, c, f]
+           (linalg.conv_2d_nhwc_hwcf);
+      dw   dW[kh, kw, c, f] = sum x[n, oh + kh, ow + kw, c] g[n, oh, ow, f]
+           (a linalg.generic, as gen.py writes it);
+      dx   dX[n, i, j, c] = sum gp[n, i - kh + k - 1, j - kw + k - 1, f]
+           w[kh, kw, c, f], gp the output gradient padded by k - 1."""
+    oh, ow = h - k + 1, w - k + 1
+    rng = rng_for(name)
+    a, av = store(rng.standard_normal([n, h, w, c]), elem)
+    wt, wv = store(rng.standard_normal([k, k, c, f]), elem)
+    g, gv = store(rng.standard_normal([n, oh, ow, f]), elem)
+    # Windows of x: xw[n, oh, ow, kh, kw, c].
+    xw = np.lib.stride_tricks.sliding_window_view(av, (k, k), axis=(1, 2))
+    xw = xw.transpose(0, 1, 2, 4, 5, 3)
+
+    def t(shape, e=elem):
+        return ttype(shape, e)
+
+    def m7(results):
+        return amap(7, results)
+
+    body = [
+        "  ^bb0(%%p: %s, %%q: %s, %%s: f32):" % (elem, elem),
+        "    %%pe = arith.extf %%p : %s to f32" % elem,
+        "    %%qe = arith.extf %%q : %s to f32" % elem,
+        "    %m = arith.mulf %pe, %qe : f32",
+        "    %r = arith.addf %s, %m : f32",
+        "    linalg.yield %r : f32"]
+    loops = ('["parallel", "parallel", "parallel", "parallel", '
+             '"reduction", "reduction", "reduction"]')
+    if kind == "fwd":
+        out = [n, oh, ow, f]
+        args, arg_types = [a, wt], [t([n, h, w, c]), t([k, k, c, f])]
+        y = np.einsum("nhwijc,ijcf->nhwf", xw, wv)
+        absy = np.einsum("nhwijc,ijcf->nhwf", np.abs(xw), np.abs(wv))
+        depth = k * k * c
+        op = ["  %%y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : "
+              "tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%%a0,"
+              " %%a1 : %s, %s) outs(%%f : %s) -> %s" % (
+                  arg_types[0], arg_types[1], t(out, "f32"), t(out, "f32"))]
+    elif kind == "dw":
+        out = [k, k, c, f]
+        args, arg_types = [a, g], [t([n, h, w, c]), t([n, oh, ow, f])]
+        y = np.einsum("nhwijc,nhwf->ijcf", xw, gv)
+        absy = np.einsum("nhwijc,nhwf->ijcf", np.abs(xw), np.abs(gv))
+        depth = n * oh * ow
+        op = ["  %%y = linalg.generic {indexing_maps = [%s, %s, %s], "
+              "iterator_types = %s} ins(%%a0, %%a1 : %s, %s) outs(%%f : %s)"
+              " {" % (m7(["d4", "d5 + d0", "d6 + d1", "d2"]),
+                      m7(["d4", "d5", "d6", "d3"]),
+                      m7(["d0", "d1", "d2", "d3"]), loops, arg_types[0],
+                      arg_types[1], t(out, "f32"))] + body + [
+            "  } -> %s" % t(out, "f32")]
+    else:
+        out = [n, h, w, c]
+        gp = np.zeros([n, oh + 2 * (k - 1), ow + 2 * (k - 1), f])
+        gp[:, k - 1:k - 1 + oh, k - 1:k - 1 + ow, :] = gv
+        gpa, _ = store(gp, elem)
+        args = [gpa, wt]
+        arg_types = [t(list(gp.shape)), t([k, k, c, f])]
+        gw = np.lib.stride_tricks.sliding_window_view(gp, (k, k), axis=(1, 2))
+        gw = gw.transpose(0, 1, 2, 4, 5, 3)[:, :, :, ::-1, ::-1, :]
+        y = np.einsum("nhwijf,ijcf->nhwc", gw, wv)
+        absy = np.einsum("nhwijf,ijcf->nhwc", np.abs(gw), np.abs(wv))
+        depth = k * k * f
+        op = ["  %%y = linalg.generic {indexing_maps = [%s, %s, %s], "
+              "iterator_types = %s} ins(%%a0, %%a1 : %s, %s) outs(%%f : %s)"
+              " {" % (m7(["d0", "d1 - d4 + %d" % (k - 1),
+                          "d2 - d5 + %d" % (k - 1), "d6"]),
+                      m7(["d4", "d5", "d3", "d6"]),
+                      m7(["d0", "d1", "d2", "d3"]), loops, arg_types[0],
+                      arg_types[1], t(out, "f32"))] + body + [
+            "  } -> %s" % t(out, "f32")]
+    lines = ["func.func @step(%%a0: %s, %%a1: %s) -> (%s) {" % (
+        arg_types[0], arg_types[1], t(out, "f32")),
+        "  %z = arith.constant 0.0 : f32",
+        "  %%e = tensor.empty() : %s" % t(out, "f32"),
+        "  %%f = linalg.fill ins(%%z : f32) outs(%%e : %s) -> %s" % (
+            t(out, "f32"), t(out, "f32"))] + op + [
+        "  return %%y : %s" % t(out, "f32"), "}"]
+    bound = (depth + 2) * U_TENSOR_CORE * absy + 2 * U["f32"] * np.abs(y)
+    return Case(name, "\n".join(lines) + "\n", [args], [[result(y, "f32")]],
+                tolerance(bound, y), U["f32"], PRECISION[elem], [1],
+                ["out0"], dict(shapes=[[n, h, w, c, f, k]],
+                               kind="conv-" + kind))
 
 
 # ------------------------------------------------------------------ cases
@@ -691,6 +825,16 @@ def _cases():
                     matmul_case, m, n, k, elem, form)
     add("mm-maps-tB-f16-128x256x64", matmul_case, 128, 256, 64, "f16",
         "maps-tB")
+    # FP32 contractions on TF32 tensor cores (pipeline option tf32=true):
+    # the backward's layouts at 1000x1001x999 (4-byte copies, masked
+    # edges), every form at 128x256x64 (A^T: 32-bit shared loads for A;
+    # B [K][N]: for B) and at 8x8x8 (one K step of 8, all edges).
+    for m, n, k in [(1000, 1001, 999), (128, 256, 64), (8, 8, 8)]:
+        for form in ("tA", "tB", "gen-tA", "gen-tB"):
+            if m == 1000 and form.startswith("gen"):
+                continue
+            add("mm-%s-tf32-%dx%dx%d" % (form, m, n, k), matmul_case,
+                m, n, k, "tf32", form)
     # Contractions with epilogues: full tiles staged through shared memory
     # (N a multiple of 4) with masked edge tiles, the direct path (odd N),
     # a row-indexed bias, a transposed mask, and tiles all at the edge.
@@ -700,9 +844,20 @@ def _cases():
                                 (520, 768, 200, "f16", "rowbias"),
                                 (512, 768, 256, "f16", "mask-t"),
                                 (384, 1000, 72, "bf16", "mask-t"),
-                                (8, 8, 8, "f16", "fwd")]:
+                                (8, 8, 8, "f16", "fwd"),
+                                (256, 512, 64, "tf32", "fwd"),
+                                (200, 301, 40, "tf32", "mask-t")]:
         add("mm-epi-%s-%s-%dx%dx%d" % (kind, elem, m, n, k), epilogue_case,
             m, n, k, elem, kind)
+    # Convolutions on tensor cores (mpt-conv-to-gemm): forward, weight and
+    # input gradients; channels a multiple of 8 (16-byte copies) and odd.
+    for n, h, w, c, f, k, elem in [(4, 18, 18, 16, 24, 3, "f16"),
+                                   (3, 13, 11, 5, 7, 3, "bf16"),
+                                   (2, 9, 9, 8, 8, 1, "f16")]:
+        for kind in ("fwd", "dw", "dx"):
+            add("conv-%s-%s-%dx%dx%dx%dx%dx%d" % (kind, elem, n, h, w, c, f,
+                                                   k),
+                conv_case, n, h, w, c, f, k, elem, kind)
     return out
 
 

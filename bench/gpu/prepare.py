@@ -25,7 +25,9 @@ The `kernel-...` cases (kernel_cases.py) are single ops or short chains
 (reductions of every layout, elementwise chains, tensor-core contractions
 with transposed operands), compared with a float64 numpy reference computed
 here, each with its own tolerance derived from its format and reduction
-depth (meta `norm`: "inf"); see kernel_cases.py.
+depth (meta `norm`: "inf"); see kernel_cases.py. A case may ask for
+options of mpt-lower-to-nvvm (Case.extra `pipeline`: the TF32 contractions
+`kernel-mm-*-tf32-*` are built with "tf32=true").
 
   PYTHONPATH=python MPT_TOOLS_DIR=build-gpustep/bin \
     MPT_LLVM_TOOLS_DIR=/usr/lib/llvm-22/bin python3 bench/gpu/prepare.py OUT
@@ -210,7 +212,10 @@ def build_kernel_case(name, factory, outdir, chip):
     case = factory()
     check_signature(case)
     t0 = time.time()
-    cuda.build(case.text, d, chip=chip)
+    # Options of mpt-lower-to-nvvm that the case asks for (Case.extra
+    # `pipeline`, e.g. "tf32=true"; kept in meta.json).
+    cuda.build(case.text, d, chip=chip,
+               pipeline_extra=case.extra.get("pipeline", ""))
     build_s = time.time() - t0
     with open(os.path.join(d, "step.gpu.mlir")) as f:
         launches = re.findall(r"gpu\.launch_func\s.*?@\w+::@(\w+)",

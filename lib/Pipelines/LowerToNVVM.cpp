@@ -5,9 +5,10 @@
 //
 //   mpt ops -> linalg; scf.if on device values -> selects; scalars read from
 //   tensors -> into the linalg ops that use them; bufferize; buffers ->
-//   gpu.alloc/gpu.dealloc; 16-bit contractions -> tensor-core kernels; each
-//   other linalg op -> one gpu.launch; check the host code; outline; kernels ->
-//   NVVM -> PTX/cubin; host -> LLVM with launches on one stream.
+//   gpu.alloc/gpu.dealloc; 16-bit contractions (FP32 ones too with tf32) ->
+//   tensor-core kernels; each other linalg op -> one gpu.launch; check the
+//   host code; outline; kernels -> NVVM -> PTX/cubin; host -> LLVM with
+//   launches on one stream.
 //
 //===----------------------------------------------------------------------===//
 
@@ -66,6 +67,8 @@ static void addKernels(OpPassManager &pm, const LowerToNVVMOptions &options) {
   // Transposes into the contractions' maps (no transpose kernels in the
   // backward), elementwise chains and broadcasts fused (one kernel each),
   // then buffers.
+  if (options.useMMA)
+    pm.addPass(createConvToGEMM());
   pm.addPass(createFoldTransposes());
   buildBufferizationPipeline(pm, /*fuseElementwise=*/true,
                              /*deallocate=*/false);
@@ -78,6 +81,7 @@ static void addKernels(OpPassManager &pm, const LowerToNVVMOptions &options) {
   if (options.useMMA) {
     SelectMMAStrategyOptions select;
     select.epilogueStages = options.epilogueStages;
+    select.allowTF32 = options.tf32;
     pm.addPass(createSelectMMAStrategy(select));
   }
   LinalgToGPULaunchOptions launch;

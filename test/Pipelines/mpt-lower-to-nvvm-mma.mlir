@@ -1,8 +1,8 @@
 // Tensor cores in mpt-lower-to-nvvm (use-mma, on by default): every f16/bf16
 // contraction of a mixed-precision step becomes an mma.sync kernel
-// (`<fn>_mma<n>_<op>`, in the step's one GPU module); FP32 contractions and
-// convolutions keep the generic kernels (`<fn>_<n>_<op>`, a thread per
-// output element looping over K).
+// (`<fn>_mma<n>_<op>`, in the step's one GPU module); FP32 contractions
+// (unless tf32=true) and convolutions keep the generic kernels
+// (`<fn>_<n>_<op>`, a thread per output element looping over K).
 
 // The shipped MLP: 2 forward matmuls, 3 backward ones (dX of layer 1, dW of
 // both), which read their operands transposed through their indexing maps
@@ -38,24 +38,46 @@
 // OFF-COUNT-2: .entry step_{{[0-9]+}}_matmul(
 // OFF-NOT: .entry step_{{[0-9]+}}_transpose(
 
-// An FP32 step: no tensor-core kernel (no TF32 variant yet).
+// An FP32 step: no tensor-core kernel (TF32 is off by default: FP32 stays
+// exact FP32).
 // RUN: mpt-opt %mpt_src/examples/mlp.mlir --mpt-lower-to-nvvm="format=isa" \
 // RUN:   | %PYTHON %S/../Integration/GPU/Inputs/extract_ptx.py \
 // RUN:   | FileCheck %s --check-prefix=FP32 --implicit-check-not=mma.sync \
-// RUN:       --implicit-check-not=step_mma
+// RUN:       --implicit-check-not=step_mma --implicit-check-not=tf32
 // FP32-COUNT-2: .entry step_{{[0-9]+}}_matmul(
 // FP32-NOT: .entry step_{{[0-9]+}}_transpose(
 
-// The CNN in bf16: its convolutions keep the generic path, the head's three
-// matmuls (forward, dW, dX of the flattened features) take tensor cores.
+// tf32=true: the same FP32 step's five contractions run on tensor cores as
+// TF32 (inputs rounded with cvt.rna.tf32.f32, mma.sync m16n8k8, f32
+// accumulators), with their epilogues, as in the 16-bit steps.
+// RUN: mpt-opt %mpt_src/examples/mlp.mlir --mpt-lower-to-nvvm="format=isa tf32=true" \
+// RUN:   | %PYTHON %S/../Integration/GPU/Inputs/extract_ptx.py \
+// RUN:   | FileCheck %s --check-prefix=TF32 \
+// RUN:       --implicit-check-not="{{step_[0-9]+_(batch_)?matmul}}" \
+// RUN:       --implicit-check-not=m16n8k16
+// TF32-COUNT-2: .entry step_mma{{[0-9]+}}_matmul(
+// TF32: cvt.rna.tf32.f32
+// TF32: mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
+// TF32-COUNT-3: .entry step_mma{{[0-9]+}}_generic(
+// The transformer in FP32 with tf32=true: all 27 contractions, as in f16.
+// RUN: mpt-opt %mpt_src/examples/transformer.mlir \
+// RUN:     --mpt-lower-to-nvvm="format=isa tf32=true" \
+// RUN:   | %PYTHON %S/../Integration/GPU/Inputs/extract_ptx.py \
+// RUN:   | grep -c "\.entry step_mma" | FileCheck %s --check-prefix=TF32COUNT
+// TF32COUNT: {{^}}27{{$}}
+
+// The CNN in bf16: its five convolutions (two forward, two weight
+// gradients, one input gradient) become im2col + a contraction on tensor
+// cores (mpt-conv-to-gemm), and so do the head's matmuls (the forward and
+// dX fold into one kernel each, dW reads through a map): eight mma kernels,
+// no convolution or matmul kernel left on the generic path.
 // RUN: mpt-opt %mpt_src/examples/cnn.mlir --auto-mixed-precision=dtype=bf16 \
 // RUN:   | mpt-opt --mpt-lower-to-nvvm="format=isa" \
 // RUN:   | %PYTHON %S/../Integration/GPU/Inputs/extract_ptx.py \
 // RUN:   | FileCheck %s --check-prefix=CNN \
-// RUN:       --implicit-check-not="{{step_[0-9]+_(batch_)?matmul}}"
-// CNN-DAG: .entry step_{{[0-9]+}}_conv_2d_nhwc_hwcf(
-// CNN-DAG: .entry step_mma{{[0-9]+}}_matmul(
-// CNN-DAG: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// RUN:       --implicit-check-not="{{step_[0-9]+_(batch_)?matmul|conv_2d}}"
+// CNN-COUNT-8: .entry step_mma{{[0-9]+}}_{{matmul|generic}}(
+// CNN: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 
 // The transformer in f16: matmuls and the attention's batch_matmuls
 // (forward and the backward's transposed forms), all 27 on tensor cores.

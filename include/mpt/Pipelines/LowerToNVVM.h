@@ -33,10 +33,18 @@ struct LowerToNVVMOptions
       llvm::cl::init("")};
   Option<bool> useMMA{
       *this, "use-mma",
-      llvm::cl::desc("Run f16/bf16 contractions on tensor cores (mma.sync, "
-                     "mpt-contraction-to-mma); the others, and all of them "
-                     "when false, lower like any linalg op"),
+      llvm::cl::desc("Run f16/bf16 contractions (and FP32 ones with tf32) "
+                     "on tensor cores (mma.sync, mpt-contraction-to-mma); "
+                     "the others, and all of them when false, lower like "
+                     "any linalg op"),
       llvm::cl::init(true)};
+  Option<bool> tf32{
+      *this, "tf32",
+      llvm::cl::desc("Also run FP32 contractions on tensor cores, as TF32 "
+                     "(inputs rounded to 10-bit mantissas, f32 accumulation; "
+                     "mpt-select-mma-strategy allow-tf32); off: FP32 "
+                     "contractions stay exact FP32"),
+      llvm::cl::init(false)};
   Option<int64_t> epilogueStages{
       *this, "epilogue-stages",
       llvm::cl::desc("Elementwise ops after a contraction that run in its "

@@ -493,6 +493,54 @@ def FoldTransposes : Pass<"mpt-fold-transposes"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def ConvToGEMM : Pass<"mpt-conv-to-gemm"> {
+  let summary = "Convolutions (window contractions) as im2col + a 2-D "
+                "contraction";
+  let description = [{
+    Tensor cores take plain contractions. A convolution reads its input
+    through a window (`x[n, oh + kh, ow + kw, c]`), and so do the backward's
+    weight gradient (`dW[kh, kw, c, f] = sum x[n, oh + kh, ow + kw, c]
+    g[n, oh, ow, f]`) and input gradient (a convolution of the padded output
+    gradient with the flipped weights). This pass rewrites such an op on
+    tensors — a named convolution or a `linalg.generic` whose body is a sum
+    of products (casts allowed) — into:
+
+    * a gather (`linalg.generic`, im2col) of each input that is read
+      through a window, or in an order a matrix cannot take, into a tensor
+      indexed by the loop dimensions themselves: (output rows, reduction)
+      for one input, (reduction, output columns) for the other;
+    * `tensor.collapse_shape` of both inputs and the output to matrices;
+    * a 2-D contraction `linalg.generic` over (m, n, k) with the op's own
+      body and discardable attributes;
+    * `tensor.expand_shape` of its result back to the op's type.
+
+    The reduction order is that of the input read without a window, so
+    that the weights of a forward convolution and the output gradient of a
+    weight gradient are used in place; the weights of an input gradient are
+    copied once (a small tensor). The gathered input is (kernel height x
+    kernel width) times the size of the window's source: this trades memory
+    traffic for tensor-core speed, and pays for 16-bit inputs (the default:
+    f32 convolutions stay, unless `all-types`).
+
+    An op is rewritten only when each loop dimension is either an output
+    dimension read by exactly one input, or a reduction read by both (no
+    batch or depthwise dimensions), and the output holds one input's
+    dimensions first, then the other's. Others are left alone (they run as
+    generic kernels).
+  }];
+  let options = [
+    Option<"allTypes", "all-types", "bool", /*default=*/"false",
+           "Rewrite window contractions of any element type, not only "
+           "those with f16 or bf16 inputs">
+  ];
+  let statistics = [
+    Statistic<"numRewritten", "num-rewritten",
+              "Window contractions rewritten as im2col + a 2-D contraction">
+  ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def FuseElementwise : Pass<"mpt-fuse-elementwise"> {
   let summary = "Fuse chains of elementwise linalg.generic ops on tensors";
   let description = [{

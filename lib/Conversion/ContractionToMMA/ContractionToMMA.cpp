@@ -1,4 +1,4 @@
-//===- ContractionToMMA.cpp - 16-bit contractions to mma.sync kernels -----===//
+//===- ContractionToMMA.cpp - Contractions to mma.sync kernels ------------===//
 //
 // Applies the recorded `mma_strategy` of a contraction on memrefs: emits
 // a gpu.launch whose body is a multistage cp.async / ldmatrix / mma.sync
@@ -70,17 +70,28 @@ struct IndexMath {
 struct SharedTile {
   Value buffer; // memref<stages x rows x cols x T, workgroup>
   int64_t rows, cols;
+  /// Elements of a 16-byte chunk: 8 of 16 bits, 4 f32.
+  int64_t chunk = 8;
+  /// Read by 32-bit loads of TF32 fragments (4 consecutive rows, 2 chunks
+  /// each) instead of by ldmatrix (8 consecutive rows, 1 chunk each).
+  bool pairs = false;
 
   /// The swizzled column of element `col` (chunk-aligned runs stay
   /// contiguous). Eight rows that ldmatrix reads at one logical chunk land
-  /// in eight different 16-byte bank groups.
+  /// in eight different 16-byte bank groups; with `pairs`, the phases are
+  /// even, so the aligned chunk pair (2j, 2j + 1) of four rows lands in
+  /// four different pairs of bank groups. Either way, eight consecutive
+  /// chunks that cp.async writes stay in eight bank groups.
   Value column(IndexMath &im, Value row, Value col) const {
-    int64_t chunks = cols / 8;
+    int64_t chunks = cols / chunk;
     int64_t rowsPerLine = std::max<int64_t>(1, 8 / chunks);
     int64_t period = std::min<int64_t>(chunks, 8);
-    Value phase = im.rem(im.div(row, rowsPerLine), period);
-    Value chunk = im.xori(im.div(col, 8), phase);
-    return im.add(im.mul(chunk, 8), im.rem(col, 8));
+    Value line = im.div(row, rowsPerLine);
+    Value phase =
+        pairs ? im.mul(im.rem(line, std::max<int64_t>(period / 2, 1)), 2)
+              : im.rem(line, period);
+    Value swizzled = im.xori(im.div(col, chunk), phase);
+    return im.add(im.mul(swizzled, chunk), im.rem(col, chunk));
   }
 };
 
@@ -104,6 +115,7 @@ public:
     fragsM = warpTileM / 16;
     fragsN = warpTileN / 8;
     isBF16 = c.inputType.isBF16();
+    tf32 = s.tf32;
     // Columns 2j, 2j + 1 of a row are adjacent and the pair is aligned when
     // the output's strides and offset are even (the base is assumed aligned).
     pairedStores = mpt::maxCopyWidth(cast<MemRefType>(c.c.getType())) >= 2;
@@ -123,9 +135,12 @@ private:
                 Value stage, int64_t width, SmallVector<Value> &tokens);
   SmallVector<Value> operandRegisters(Value fragment, int64_t first,
                                       int64_t count);
+  Value toTF32(Value x);
   SmallVector<Value> loadFragment(const SharedTile &t, bool kContiguous,
                                   Value stage, Value warp, int64_t warpTile,
                                   int64_t index, int64_t kk, bool kHalfMajor);
+  SmallVector<Value> loadFragmentTF32(const SharedTile &t, Value stage,
+                                      Value base, int64_t kk, bool kHalfMajor);
   SmallVector<Value> loadA(Value stage, int64_t kk, int64_t mi);
   SmallVector<Value> loadB(Value stage, int64_t kk, int64_t nj);
   void issueLoads(Value kTile, Value stage, SmallVector<Value> &tokens);
@@ -185,6 +200,8 @@ private:
   /// four rows of a half-warp's 8-byte fragment writes hit 32 distinct banks.
   static constexpr int64_t kStagedWidth = 4, kStagingPad = 8;
   bool isBF16;
+  /// f32 inputs rounded to TF32, mma.sync m16n8k8 (the strategy's `tf32`).
+  bool tf32;
   bool pairedStores;
   int64_t warpTileM, warpTileN, fragsM, fragsN;
 
@@ -228,8 +245,10 @@ void KernelEmitter::loadTile(const GlobalMatrix &g, Value r0, Value c0,
     Value col = im.mul(im.rem(v, perRow), width);
     Value gr = im.add(r0, r), gcol = im.add(c0, col);
     Value dcol = t.column(im, r, col);
-    if (width == 1) {
-      // Synchronous, element by element: the strides allow no wider access.
+    int64_t bytes = width * c.inputType.getIntOrFloatBitWidth() / 8;
+    if (bytes < 4) {
+      // Synchronous, element by element: the strides allow no access of
+      // 4 bytes (cp.async's smallest).
       Value ok = im.andi(im.ult(gr, g.rows), im.ult(gcol, g.cols));
       auto ifOp = scf::IfOp::create(b, loc, c.inputType, ok, true);
       OpBuilder::InsertionGuard guard(b);
@@ -250,7 +269,7 @@ void KernelEmitter::loadTile(const GlobalMatrix &g, Value r0, Value c0,
     Value n = im.select(im.ult(gr, g.rows), inRow, zero);
     Value any = im.sgt(n, zero);
     Value sr = im.select(any, gr, zero), sc = im.select(any, gcol, zero);
-    UnitAttr bypassL1 = width == 8 ? b.getUnitAttr() : UnitAttr();
+    UnitAttr bypassL1 = bytes == 16 ? b.getUnitAttr() : UnitAttr();
     tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
         b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), t.buffer,
         ValueRange{stage, r, dcol}, g.view, ValueRange{sr, sc},
@@ -286,6 +305,10 @@ KernelEmitter::operandRegisters(Value fragment, int64_t first, int64_t count) {
   SmallVector<Value> regs;
   for (int64_t i = first; i < first + count; ++i) {
     Value pair = vector::ExtractOp::create(b, loc, fragment, i);
+    if (tf32) {
+      regs.push_back(toTF32(vector::ExtractOp::create(b, loc, pair, 0)));
+      continue;
+    }
     if (!isBF16) {
       regs.push_back(pair);
       continue;
@@ -298,32 +321,72 @@ KernelEmitter::operandRegisters(Value fragment, int64_t first, int64_t count) {
   return regs;
 }
 
+/// f32 `x` rounded to TF32 (to nearest, ties away from zero, as cuBLAS
+/// does), as the i32 register mma.sync takes.
+Value KernelEmitter::toTF32(Value x) {
+  return NVVM::ConvertFloatToTF32Op::create(b, loc, b.getI32Type(), x,
+                                            NVVM::FPRoundingMode::RNA);
+}
+
 SmallVector<Value> KernelEmitter::loadFragment(const SharedTile &t,
                                                bool kContiguous, Value stage,
                                                Value warp, int64_t warpTile,
                                                int64_t index, int64_t kk,
                                                bool kHalfMajor) {
-  // An x4 ldmatrix: lane l gives the address of row l % 8 of matrix l / 8.
-  // The four matrices are the (outer, k) halves of a 16 x 16 fragment, outer
-  // being m for A and n for B; A orders them outer half first, B k half
-  // first (its registers are b0, b1 of one n-tile, then of the next).
-  Value q = im.div(lane, 8), r = im.rem(lane, 8);
+  // The four 8 x 8 pieces of a 16 (outer) x 16 (k) fragment, outer being m
+  // for A and n for B (16 x 8 with TF32: pieces of 8 x 4 f32); A orders
+  // them outer half first, B k half first (its registers are b0, b1 of one
+  // n-tile, then of the next).
   Value base = im.add(im.mul(warp, warpTile), index * 16);
+  if (tf32 && !kContiguous)
+    return loadFragmentTF32(t, stage, base, kk, kHalfMajor);
+  // An x4 ldmatrix: lane l gives the address of row l % 8 of matrix l / 8.
+  // A piece is 8 rows of 16 bytes, and lane l receives the 32-bit word
+  // l % 4 of row l / 4: two 16-bit elements, or one f32. For TF32 that is
+  // element (g, t) of an 8 x 4 piece (g = lane / 4, t = lane % 4), which is
+  // where m16n8k8's a0 (g, t), a1 (g + 8, t), a2 (g, t + 4), a3 (g + 8,
+  // t + 4) and b0 (k = t, n = g), b1 (k = t + 4, n = g) lie.
+  Value q = im.div(lane, 8), r = im.rem(lane, 8);
   auto outerHalf = [&] { return kHalfMajor ? im.div(q, 2) : im.rem(q, 2); };
   auto kHalf = [&] { return kHalfMajor ? im.rem(q, 2) : im.div(q, 2); };
   Value row, col;
   if (kContiguous) {
     row = im.add(im.add(base, r), im.mul(outerHalf(), 8));
-    col = im.add(im.mul(kHalf(), 8), kk * 16);
+    col = im.add(im.mul(kHalf(), t.chunk), kk * s.mmaK());
   } else {
     row = im.add(im.add(r, im.mul(kHalf(), 8)), kk * 16);
     col = im.add(base, im.mul(outerHalf(), 8));
   }
-  auto type = VectorType::get({4, 2}, c.inputType);
+  auto type = VectorType::get({4, 32 / c.inputType.getIntOrFloatBitWidth()},
+                              c.inputType);
   Value frag = nvgpu::LdMatrixOp::create(
       b, loc, type, t.buffer, ValueRange{stage, row, t.column(im, row, col)},
       b.getBoolAttr(!kContiguous), b.getI32IntegerAttr(4));
   return operandRegisters(frag, 0, 4);
+}
+
+/// The registers of a TF32 fragment of an M- or N-contiguous operand (tile
+/// [k][outer]), in the order of loadFragment: ldmatrix cannot transpose
+/// 32-bit elements, so each lane loads its own four f32: piece q holds
+/// (outer = g + 8 * outer half, k = t + 4 * k half) with g = lane / 4,
+/// t = lane % 4. The four rows t of one load are conflict-free
+/// (SharedTile::pairs).
+SmallVector<Value> KernelEmitter::loadFragmentTF32(const SharedTile &t,
+                                                   Value stage, Value base,
+                                                   int64_t kk,
+                                                   bool kHalfMajor) {
+  Value g = im.div(lane, 4), tk = im.rem(lane, 4);
+  SmallVector<Value> regs;
+  for (int64_t q = 0; q < 4; ++q) {
+    int64_t outerHalf = kHalfMajor ? q / 2 : q % 2;
+    int64_t kHalf = kHalfMajor ? q % 2 : q / 2;
+    Value row = im.add(tk, kk * 8 + kHalf * 4);
+    Value col = im.add(base, im.add(g, outerHalf * 8));
+    Value x = memref::LoadOp::create(
+        b, loc, t.buffer, ValueRange{stage, row, t.column(im, row, col)});
+    regs.push_back(toTF32(x));
+  }
+  return regs;
 }
 
 SmallVector<Value> KernelEmitter::loadA(Value stage, int64_t kk, int64_t mi) {
@@ -342,8 +405,10 @@ SmallVector<Value> KernelEmitter::computeStage(Value stage,
   Type f32 = b.getF32Type();
   auto resultType =
       LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
-  NVVM::MMATypes ptxType = isBF16 ? NVVM::MMATypes::bf16 : NVVM::MMATypes::f16;
-  for (int64_t kk = 0; kk < s.tileK / 16; ++kk) {
+  NVVM::MMATypes ptxType = tf32     ? NVVM::MMATypes::tf32
+                           : isBF16 ? NVVM::MMATypes::bf16
+                                    : NVVM::MMATypes::f16;
+  for (int64_t kk = 0; kk < s.tileK / s.mmaK(); ++kk) {
     SmallVector<SmallVector<Value>> fa, fb;
     for (int64_t mi = 0; mi < fragsM; ++mi)
       fa.push_back(loadA(stage, kk, mi));
@@ -357,8 +422,9 @@ SmallVector<Value> KernelEmitter::computeStage(Value stage,
         int64_t base = (mi * fragsN + ni) * 4;
         ArrayRef<Value> cIn = ArrayRef<Value>(next).slice(base, 4);
         Value d = NVVM::MmaOp::create(
-            b, loc, resultType, fa[mi], fb[ni], cIn, {16, 8, 16}, std::nullopt,
-            std::nullopt, std::array<NVVM::MMATypes, 2>{ptxType, ptxType},
+            b, loc, resultType, fa[mi], fb[ni], cIn, {16, 8, s.mmaK()},
+            std::nullopt, std::nullopt,
+            std::array<NVVM::MMATypes, 2>{ptxType, ptxType},
             std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
                                            NVVM::MMALayout::col});
         for (int64_t i = 0; i < 4; ++i)
@@ -853,17 +919,20 @@ void KernelEmitter::emit() {
   auto bytes = MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
                                MemRefLayoutAttrInterface(), wg);
   Value raw = gpu::DynamicSharedMemoryOp::create(b, loc, bytes);
-  auto ring = [&](int64_t rows, int64_t cols, int64_t offset) {
+  // A K-contiguous tile is [outer][k], the other [k][outer].
+  auto ring = [&](int64_t outer, bool kContiguous, int64_t offset) {
+    int64_t rows = kContiguous ? outer : s.tileK;
+    int64_t cols = kContiguous ? s.tileK : outer;
     auto type = MemRefType::get({s.stages, rows, cols}, c.inputType,
                                 MemRefLayoutAttrInterface(), wg);
     Value view =
         memref::ViewOp::create(b, loc, type, raw, im.c(offset), ValueRange{});
-    return SharedTile{view, rows, cols};
+    return SharedTile{view, rows, cols, 16 / s.inputBytes(),
+                      /*pairs=*/tf32 && !kContiguous};
   };
-  sa = c.aKContiguous ? ring(s.tileM, s.tileK, 0) : ring(s.tileK, s.tileM, 0);
-  int64_t bOffset = s.stages * s.tileM * s.tileK * 2;
-  sb = c.bKContiguous ? ring(s.tileN, s.tileK, bOffset)
-                      : ring(s.tileK, s.tileN, bOffset);
+  sa = ring(s.tileM, c.aKContiguous, 0);
+  sb = ring(s.tileN, c.bKContiguous,
+            s.stages * s.tileM * s.tileK * s.inputBytes());
 
   // Prologue: K tiles 0 .. stages - 2, one commit group each.
   SmallVector<Value> tokens;
@@ -947,8 +1016,10 @@ struct ContractionToMMAPass
   int64_t counter = 0;
 
   LogicalResult rewrite(linalg::LinalgOp op) {
+    // f32 inputs match; verifyStrategy then asks for `tf32` in the strategy.
     std::string reason;
-    FailureOr<mpt::MMAContraction> c = mpt::matchMMAContraction(op, reason);
+    FailureOr<mpt::MMAContraction> c =
+        mpt::matchMMAContraction(op, reason, /*allowF32=*/true);
     if (failed(c))
       return op->emitError() << "carries '" << mpt::kMMAStrategyAttrName
                              << "' but cannot run on tensor cores: " << reason;

@@ -40,8 +40,8 @@ bool hasUnitInnerStride(MemRefType type) {
 bool isPowerOf2(int64_t v) { return v > 0 && (v & (v - 1)) == 0; }
 } // namespace
 
-FailureOr<MMAContraction> matchMMAContraction(linalg::LinalgOp op,
-                                              std::string &reason) {
+FailureOr<MMAContraction>
+matchMMAContraction(linalg::LinalgOp op, std::string &reason, bool allowF32) {
   if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 2 ||
       op.getNumDpsInits() != 1) {
     reason = "not a two-input contraction on memrefs";
@@ -105,8 +105,13 @@ FailureOr<MMAContraction> matchMMAContraction(linalg::LinalgOp op,
   auto tc = cast<MemRefType>(c.c.getType());
   c.inputType = ta.getElementType();
   c.outputType = tc.getElementType();
-  if (!is16BitFloat(c.inputType) || tb.getElementType() != c.inputType) {
-    reason = "inputs are not both f16 or both bf16";
+  if (tb.getElementType() != c.inputType ||
+      !(is16BitFloat(c.inputType) || c.inputType.isF32())) {
+    reason = "inputs are not both f16, both bf16 or both f32";
+    return failure();
+  }
+  if (c.inputType.isF32() && !allowF32) {
+    reason = "f32 inputs run on tensor cores only as TF32, which is off";
     return failure();
   }
   if (!c.outputType.isF32() && c.outputType != c.inputType) {
@@ -122,7 +127,7 @@ FailureOr<MMAContraction> matchMMAContraction(linalg::LinalgOp op,
 
 DictionaryAttr toAttr(MLIRContext *ctx, const MMAStrategy &s) {
   Builder b(ctx);
-  NamedAttribute entries[] = {
+  SmallVector<NamedAttribute> entries = {
       b.getNamedAttr("copy", b.getDenseI64ArrayAttr({s.copyA, s.copyB})),
       b.getNamedAttr("epilogue_stages", b.getI64IntegerAttr(s.epilogueStages)),
       b.getNamedAttr("group_m", b.getI64IntegerAttr(s.groupM)),
@@ -130,6 +135,8 @@ DictionaryAttr toAttr(MLIRContext *ctx, const MMAStrategy &s) {
       b.getNamedAttr("tile",
                      b.getDenseI64ArrayAttr({s.tileM, s.tileN, s.tileK})),
       b.getNamedAttr("warps", b.getDenseI64ArrayAttr({s.warpsM, s.warpsN}))};
+  if (s.tf32)
+    entries.push_back(b.getNamedAttr("tf32", b.getUnitAttr()));
   return b.getDictionaryAttr(entries);
 }
 
@@ -170,6 +177,13 @@ FailureOr<MMAStrategy> readStrategy(Operation *op) {
   s.groupM = *groupM;
   if (std::optional<int64_t> stagesAfter = integer("epilogue_stages"))
     s.epilogueStages = *stagesAfter;
+  if (Attribute tf32 = dict.get("tf32")) {
+    auto flag = dyn_cast<BoolAttr>(tf32);
+    if (!isa<UnitAttr>(tf32) && !flag)
+      return op->emitError() << "'" << kMMAStrategyAttrName
+                             << "' key tf32 must be a unit or bool attribute";
+    s.tf32 = !flag || flag.getValue();
+  }
   return s;
 }
 
@@ -195,9 +209,17 @@ LogicalResult verifyStrategy(Operation *op, const MMAStrategy &s,
   auto fail = [&]() {
     return op->emitError() << "invalid '" << kMMAStrategyAttrName << "': ";
   };
+  // TF32 changes the numerics of an FP32 contraction: only on request.
+  if (c.inputType.isF32() && !s.tf32)
+    return fail() << "f32 inputs run on tensor cores only as TF32 (inputs "
+                     "rounded to 10-bit mantissas): add the key tf32 to ask "
+                     "for it";
+  if (s.tf32 && !c.inputType.isF32())
+    return fail() << "tf32 needs f32 inputs, not " << c.inputType;
   if (!isPowerOf2(s.tileM) || !isPowerOf2(s.tileN) || !isPowerOf2(s.tileK) ||
-      s.tileK < 16 || !isPowerOf2(s.warpsM) || !isPowerOf2(s.warpsN))
-    return fail() << "tile sizes and warps must be powers of 2, tile k >= 16";
+      s.tileK < s.mmaK() || !isPowerOf2(s.warpsM) || !isPowerOf2(s.warpsN))
+    return fail() << "tile sizes and warps must be powers of 2, tile k >= 16 "
+                     "(8 with tf32)";
   if (s.tileM % (16 * s.warpsM) != 0 || s.tileN % (16 * s.warpsN) != 0)
     return fail() << "each warp needs a multiple of 16 rows and 16 columns";
   if (s.numThreads() > 1024)
@@ -209,13 +231,16 @@ LogicalResult verifyStrategy(Operation *op, const MMAStrategy &s,
                   << "]";
   int64_t maxA = maxCopyWidth(cast<MemRefType>(c.a.getType()));
   int64_t maxB = maxCopyWidth(cast<MemRefType>(c.b.getType()));
+  // cp.async moves 4, 8 or 16 bytes; 16-bit elements one at a time are
+  // loaded synchronously.
+  int64_t widest = 16 / s.inputBytes();
   for (auto [width, max, name] :
        {std::tuple(s.copyA, maxA, "A"), std::tuple(s.copyB, maxB, "B")}) {
-    if (!llvm::is_contained({1, 2, 4, 8}, width) || width > max)
-      return fail() << "copy width " << width << " of " << name
-                    << " is not 1, 2, 4 or 8, or exceeds the alignment of its "
-                       "strides ("
-                    << max << ")";
+    if (width < 1 || width > widest || !isPowerOf2(width) || width > max)
+      return fail() << "copy width " << width << " of " << name << " is not "
+                    << (s.tf32 ? "1, 2 or 4" : "1, 2, 4 or 8")
+                    << ", or exceeds the alignment of its strides (" << max
+                    << ")";
   }
   int64_t perThreadA = s.tileM * s.tileK / s.copyA;
   int64_t perThreadB = s.tileN * s.tileK / s.copyB;

@@ -84,9 +84,85 @@ func.func @too_much_shared_memory(%a: memref<64x64xf16>, %b: memref<64x64xf16>, 
 
 // -----
 
+// TF32 is never implied: a strategy on an FP32 contraction must say tf32.
 func.func @fp32_inputs(%a: memref<64x64xf32>, %b: memref<64x64xf32>, %c: memref<64x64xf32>) {
-  // expected-error @below {{carries 'mma_strategy' but cannot run on tensor cores: inputs are not both f16 or both bf16}}
-  linalg.matmul {mma_strategy = {copy = array<i64: 8, 8>, group_m = 1 : i64, stages = 2 : i64, tile = array<i64: 32, 32, 16>, warps = array<i64: 1, 1>}}
+  // expected-error @below {{invalid 'mma_strategy': f32 inputs run on tensor cores only as TF32 (inputs rounded to 10-bit mantissas): add the key tf32 to ask for it}}
+  linalg.matmul {mma_strategy = {copy = array<i64: 4, 4>, group_m = 1 : i64, stages = 2 : i64, tile = array<i64: 32, 32, 16>, warps = array<i64: 1, 1>}}
+    ins(%a, %b : memref<64x64xf32>, memref<64x64xf32>) outs(%c : memref<64x64xf32>)
+  return
+}
+
+// -----
+
+func.func @fp32_tf32_false(%a: memref<64x64xf32>, %b: memref<64x64xf32>, %c: memref<64x64xf32>) {
+  // expected-error @below {{f32 inputs run on tensor cores only as TF32}}
+  linalg.matmul {mma_strategy = {copy = array<i64: 4, 4>, group_m = 1 : i64, stages = 2 : i64, tf32 = false, tile = array<i64: 32, 32, 16>, warps = array<i64: 1, 1>}}
+    ins(%a, %b : memref<64x64xf32>, memref<64x64xf32>) outs(%c : memref<64x64xf32>)
+  return
+}
+
+// -----
+
+func.func @tf32_not_a_flag(%a: memref<64x64xf32>, %b: memref<64x64xf32>, %c: memref<64x64xf32>) {
+  // expected-error @below {{'mma_strategy' key tf32 must be a unit or bool attribute}}
+  linalg.matmul {mma_strategy = {copy = array<i64: 4, 4>, group_m = 1 : i64, stages = 2 : i64, tf32 = "yes", tile = array<i64: 32, 32, 16>, warps = array<i64: 1, 1>}}
+    ins(%a, %b : memref<64x64xf32>, memref<64x64xf32>) outs(%c : memref<64x64xf32>)
+  return
+}
+
+// -----
+
+func.func @tf32_on_f16(%a: memref<64x64xf16>, %b: memref<64x64xf16>, %c: memref<64x64xf32>) {
+  // expected-error @below {{invalid 'mma_strategy': tf32 needs f32 inputs, not 'f16'}}
+  linalg.matmul {mma_strategy = {copy = array<i64: 8, 8>, group_m = 1 : i64, stages = 2 : i64, tf32, tile = array<i64: 32, 32, 16>, warps = array<i64: 1, 1>}}
+    ins(%a, %b : memref<64x64xf16>, memref<64x64xf16>) outs(%c : memref<64x64xf32>)
+  return
+}
+
+// -----
+
+func.func @tf32_mixed_inputs(%a: memref<64x64xf32>, %b: memref<64x64xf16>, %c: memref<64x64xf32>) {
+  // expected-error @below {{carries 'mma_strategy' but cannot run on tensor cores: inputs are not both f16, both bf16 or both f32}}
+  linalg.matmul {mma_strategy = {copy = array<i64: 4, 4>, group_m = 1 : i64, stages = 2 : i64, tf32, tile = array<i64: 32, 32, 16>, warps = array<i64: 1, 1>}}
+    ins(%a, %b : memref<64x64xf32>, memref<64x64xf16>) outs(%c : memref<64x64xf32>)
+  return
+}
+
+// -----
+
+func.func @tf32_16bit_output(%a: memref<64x64xf32>, %b: memref<64x64xf32>, %c: memref<64x64xf16>) {
+  // expected-error @below {{carries 'mma_strategy' but cannot run on tensor cores: output is neither f32 nor the input type}}
+  linalg.matmul {mma_strategy = {copy = array<i64: 4, 4>, group_m = 1 : i64, stages = 2 : i64, tf32, tile = array<i64: 32, 32, 16>, warps = array<i64: 1, 1>}}
+    ins(%a, %b : memref<64x64xf32>, memref<64x64xf32>) outs(%c : memref<64x64xf16>)
+  return
+}
+
+// -----
+
+// A cp.async moves 16 bytes at most: 4 f32.
+func.func @tf32_copy_too_wide(%a: memref<64x64xf32>, %b: memref<64x64xf32>, %c: memref<64x64xf32>) {
+  // expected-error @below {{invalid 'mma_strategy': copy width 8 of A is not 1, 2 or 4, or exceeds the alignment of its strides (8)}}
+  linalg.matmul {mma_strategy = {copy = array<i64: 8, 4>, group_m = 1 : i64, stages = 2 : i64, tf32, tile = array<i64: 32, 32, 16>, warps = array<i64: 1, 1>}}
+    ins(%a, %b : memref<64x64xf32>, memref<64x64xf32>) outs(%c : memref<64x64xf32>)
+  return
+}
+
+// -----
+
+// m16n8k8: the K tile is a multiple of 8.
+func.func @tf32_tile_k_too_small(%a: memref<64x64xf32>, %b: memref<64x64xf32>, %c: memref<64x64xf32>) {
+  // expected-error @below {{invalid 'mma_strategy': tile sizes and warps must be powers of 2, tile k >= 16 (8 with tf32)}}
+  linalg.matmul {mma_strategy = {copy = array<i64: 4, 4>, group_m = 1 : i64, stages = 2 : i64, tf32, tile = array<i64: 32, 32, 4>, warps = array<i64: 1, 1>}}
+    ins(%a, %b : memref<64x64xf32>, memref<64x64xf32>) outs(%c : memref<64x64xf32>)
+  return
+}
+
+// -----
+
+// Shared memory counts 4 bytes an element: 4 x (128 + 256) x 64 x 4.
+func.func @tf32_too_much_shared_memory(%a: memref<64x64xf32>, %b: memref<64x64xf32>, %c: memref<64x64xf32>) {
+  // expected-error @below {{invalid 'mma_strategy': needs 393216 bytes of shared memory, more than the limit of 232448}}
+  linalg.matmul {mma_strategy = {copy = array<i64: 4, 4>, group_m = 1 : i64, stages = 4 : i64, tf32, tile = array<i64: 128, 256, 64>, warps = array<i64: 2, 4>}}
     ins(%a, %b : memref<64x64xf32>, memref<64x64xf32>) outs(%c : memref<64x64xf32>)
   return
 }

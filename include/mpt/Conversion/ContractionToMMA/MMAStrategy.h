@@ -26,17 +26,19 @@ struct MMAContraction {
   /// A is stored [M][K] (else [K][M]); B is stored [N][K] (else [K][N]).
   bool aKContiguous = true;
   bool bKContiguous = false;
-  /// f16 or bf16.
+  /// f16 or bf16; f32 only where TF32 was allowed (see matchMMAContraction).
   mlir::Type inputType;
   /// f32, f16 or bf16.
   mlir::Type outputType;
 };
 
 /// Matches a linalg op with buffer semantics whose loops are (batch?, m, n, k)
-/// and whose body multiplies and adds, with 16-bit inputs. On failure,
+/// and whose body multiplies and adds, with 16-bit inputs, or with
+/// `allowF32` also f32 inputs and output (computed as TF32). On failure,
 /// `reason` says why.
 mlir::FailureOr<MMAContraction> matchMMAContraction(mlir::linalg::LinalgOp op,
-                                                    std::string &reason);
+                                                    std::string &reason,
+                                                    bool allowF32 = false);
 
 /// What the kernel does; see mpt-select-mma-strategy.
 struct MMAStrategy {
@@ -47,12 +49,21 @@ struct MMAStrategy {
   /// Elementwise ops after the contraction computed in its epilogue (0: the
   /// kernel stores C); see findMMAEpilogues.
   int64_t epilogueStages = 1;
-  /// Elements per asynchronous copy for A and B (8, 4, 2) or 1 (synchronous).
+  /// Elements per asynchronous copy for A and B (16, 8 or 4 bytes: 8, 4, 2
+  /// elements of 16 bits, 4, 2, 1 of f32), or 1 for 16-bit inputs
+  /// (synchronous element loads).
   int64_t copyA = 8, copyB = 8;
+  /// f32 inputs rounded to TF32 (cvt.rna) for mma.sync m16n8k8; recorded as
+  /// the unit key `tf32` so that FP32 steps change numerics only on request.
+  bool tf32 = false;
 
   int64_t numThreads() const { return warpsM * warpsN * 32; }
+  /// Bytes of one input element in shared memory.
+  int64_t inputBytes() const { return tf32 ? 4 : 2; }
+  /// K of one mma.sync: m16n8k16 for 16-bit inputs, m16n8k8 for TF32.
+  int64_t mmaK() const { return tf32 ? 8 : 16; }
   int64_t sharedMemoryBytes() const {
-    return stages * (tileM + tileN) * tileK * 2;
+    return stages * (tileM + tileN) * tileK * inputBytes();
   }
 };
 

@@ -6,7 +6,8 @@
 include "mlir/Pass/PassBase.td"
 
 def SelectMMAStrategy : Pass<"mpt-select-mma-strategy"> {
-  let summary = "Choose the tensor-core tiling of each 16-bit contraction";
+  let summary = "Choose the tensor-core tiling of each 16-bit contraction "
+                "(and FP32 ones as TF32 on request)";
   let description = [{
     The decision half of the tensor-core lowering: for every contraction on
     memrefs that `mpt-contraction-to-mma` can map (f16 or bf16 inputs, f32,
@@ -16,7 +17,15 @@ def SelectMMAStrategy : Pass<"mpt-select-mma-strategy"> {
     pipeline stages, the block rasterisation and the width of each
     operand's asynchronous copies as the attribute `mma_strategy`.
     An op that already carries the attribute keeps it, so that a user or a
-    test can pin a strategy. FP32 contractions are left to the generic path.
+    test can pin a strategy.
+
+    FP32 contractions (f32 inputs and output) are left to the generic path
+    unless `allow-tf32` is set: then they get a strategy with the unit key
+    `tf32`, and the kernel rounds the inputs to TF32 (10-bit mantissa,
+    `cvt.rna.tf32.f32`) and accumulates in f32 with mma.sync m16n8k8.
+    The tiles are those of 16-bit inputs (K tile 32: 128-byte rows of
+    f32), so a stage takes twice the shared memory, with at most 3 stages
+    (144 KiB for the large tile).
 
     The elementwise `linalg.generic` that reads the contraction's output
     (the bias add and cast of a forward layer, the ReLU mask of a backward
@@ -29,9 +38,10 @@ def SelectMMAStrategy : Pass<"mpt-select-mma-strategy"> {
 
     The tile is the largest of 128x256, 128x128, 64x128, 64x64 (M x N) that
     still gives at least `num-sms` blocks, with a K tile of 32 and as many
-    stages (at most 4) as fit in `shared-memory-limit`. The copy width is
-    the largest of 8, 4, 2 elements (16, 8, 4 bytes) that the operand's
-    static strides and offset keep aligned, else 1 (synchronous loads).
+    stages (at most 4) as fit in `shared-memory-limit`.
+    The copy width is the largest of 16, 8, 4 bytes (8, 4, 2 16-bit
+    elements; 4, 2, 1 f32) that the operand's static strides and offset
+    keep aligned, else 1 (16-bit: synchronous loads).
 
     ```mlir
     linalg.matmul ins(%a, %b : memref<8192x8192xf16>, memref<8192x8192xf16>)
@@ -39,6 +49,11 @@ def SelectMMAStrategy : Pass<"mpt-select-mma-strategy"> {
     // becomes
     linalg.matmul {mma_strategy = {copy = array<i64: 8, 8>, group_m = 8 : i64,
                    stages = 4 : i64, tile = array<i64: 128, 256, 32>,
+                   warps = array<i64: 2, 4>}} ins(...) outs(...)
+
+    // f32 x f32 -> f32 with allow-tf32:
+    linalg.matmul {mma_strategy = {copy = array<i64: 4, 4>, group_m = 8 : i64,
+                   stages = 3 : i64, tf32, tile = array<i64: 128, 256, 32>,
                    warps = array<i64: 2, 4>}} ins(...) outs(...)
     ```
   }];
@@ -52,7 +67,11 @@ def SelectMMAStrategy : Pass<"mpt-select-mma-strategy"> {
     Option<"sharedMemoryLimit", "shared-memory-limit", "int64_t",
            /*default=*/"232448",
            "Dynamic shared memory one block may use, in bytes (227 KiB on "
-           "sm_90, 163 KiB on sm_80)">
+           "sm_90, 163 KiB on sm_80)">,
+    Option<"allowTF32", "allow-tf32", "bool", /*default=*/"false",
+           "Also map FP32 contractions (f32 inputs and output), as TF32: "
+           "inputs rounded to 10-bit mantissas (cvt.rna.tf32.f32), products "
+           "accumulated in f32; off: FP32 stays exact FP32">
   ];
   let statistics = [
     Statistic<"numSelected", "num-selected",
@@ -61,7 +80,8 @@ def SelectMMAStrategy : Pass<"mpt-select-mma-strategy"> {
 }
 
 def ContractionToMMA : Pass<"mpt-contraction-to-mma"> {
-  let summary = "Rewrite 16-bit contractions on memrefs into mma.sync kernels";
+  let summary = "Rewrite 16-bit (and TF32) contractions on memrefs into "
+                "mma.sync kernels";
   let description = [{
     The mechanism half: every linalg op carrying `mma_strategy` (see
     `mpt-select-mma-strategy`) becomes a `gpu.launch` (not outlined) of a
@@ -79,6 +99,13 @@ def ContractionToMMA : Pass<"mpt-contraction-to-mma"> {
       B, so A^T·B and A·B^T need no transpose kernel) and `nvvm.mma.sync`
       m16n8k16 row.col with f32 accumulators, for f16 and bf16 (NVVM is
       emitted directly: upstream's nvgpu lowering rejects bf16);
+    * with `tf32` in the strategy (f32 inputs): f32 tiles, `nvgpu.ldmatrix`
+      (b16, not transposed) for K-contiguous operands and 32-bit shared
+      loads for M- or N-contiguous ones (ldmatrix cannot transpose 32-bit
+      elements), each element rounded by `nvvm.convert.float.to.tf32`
+      (`cvt.rna.tf32.f32`), and `nvvm.mma.sync` m16n8k8 tf32. A strategy
+      on an f32 contraction without `tf32` is an error: TF32 is never
+      implied;
     * an epilogue that adds the old output unless a zero `linalg.fill` of
       the same buffer right before the op can be dropped, rounds to the
       output type, and stores with vector stores in full tiles and masked
@@ -100,8 +127,8 @@ def ContractionToMMA : Pass<"mpt-contraction-to-mma"> {
       stored, so that the loads are in flight together.
 
     The kernel needs `shared memory = stages * (tile_m + tile_n) * tile_k *
-    2` bytes of dynamic shared memory; the launcher must raise the
-    function's limit above 48 KiB.
+    (2, or 4 with tf32)` bytes of dynamic shared memory; the launcher must
+    raise the function's limit above 48 KiB.
   }];
   let options = [
     Option<"sharedMemoryLimit", "shared-memory-limit", "int64_t",
