@@ -41,7 +41,16 @@ CASES = [
     ("f16_8192_t128x256s3", "f16", 0, 8192, 8192, 8192, "mk", "kn", "f32", "zero", "128,256,32,2,4,3"),
     ("bf16_8192_t128x256s5", "bf16", 0, 8192, 8192, 8192, "mk", "kn", "f32", "zero", "128,256,32,2,4,5"),
     ("bf16_8192_t128x256k64s4", "bf16", 0, 8192, 8192, 8192, "mk", "kn", "f32", "zero", "128,256,64,2,4,4"),
+    # TF32 (f32 inputs, --mpt-select-mma-strategy=allow-tf32): against
+    # cuBLAS with TF32 allowed and exact FP32.
+    ("tf32_8192", "tf32", 0, 8192, 8192, 8192, "mk", "kn", "f32", "zero", None),
+    ("tf32_4096", "tf32", 0, 4096, 4096, 4096, "mk", "kn", "f32", "zero", None),
+    ("tf32_ragged", "tf32", 0, 1000, 1001, 999, "mk", "kn", "f32", "zero", None),
+    ("tf32_AtB", "tf32", 0, 4096, 4096, 4096, "km", "kn", "f32", "zero", None),
+    ("tf32_ABt", "tf32", 0, 4096, 4096, 4096, "mk", "nk", "f32", "zero", None),
 ]
+# Storage type of a case's inputs.
+STORAGE = {"tf32": "f32"}
 
 
 def memref(shape, ty):
@@ -62,7 +71,9 @@ def case_mlir(case):
     amap = "%s%s" % (bd, "%s, %s" % ((dm, dk) if la == "mk" else (dk, dm)))
     bmap = "%s%s" % (bd, "%s, %s" % ((dk, dn) if lb == "kn" else (dn, dk)))
     cmap = "%s%s, %s" % (bd, dm, dn)
-    ta, tb, tc = memref(a, dt), memref(b, dt), memref(c, oty)
+    st = STORAGE.get(dt, dt)
+    oty = "f32" if out == "f32" else st
+    ta, tb, tc = memref(a, st), memref(b, st), memref(c, oty)
     attr = ""
     if pin:
         tm, tn, tk, wm, wn, st = pin.split(",")
@@ -101,8 +112,10 @@ def build(outdir, tools, ptxas, only=None):
         src = case_mlir(case)
         with open(os.path.join(outdir, name + ".mlir"), "w") as f:
             f.write(src)
+        select = "--mpt-select-mma-strategy" + (
+            "=allow-tf32=true" if case[1] == "tf32" else "")
         gpu = subprocess.run(
-            [mpt_opt, "-", "--mpt-select-mma-strategy",
+            [mpt_opt, "-", select,
              "--mpt-contraction-to-mma", "--gpu-kernel-outlining"],
             input=src, capture_output=True, text=True, check=True).stdout
         launch = re.search(
@@ -113,7 +126,7 @@ def build(outdir, tools, ptxas, only=None):
         if args != ["%arg0", "%arg1", "%arg2"]:
             sys.exit("%s: kernel arguments are %s, not A, B, C" % (name, args))
         strat = re.search(r"mma_strategy = (\{[^}]*\})", subprocess.run(
-            [mpt_opt, "-", "--mpt-select-mma-strategy"], input=src,
+            [mpt_opt, "-", select], input=src,
             capture_output=True, text=True, check=True).stdout).group(1)
         lowered = subprocess.run(
             [mpt_opt, "-", "--gpu-lower-to-nvvm-pipeline=cubin-chip=sm_90a "

@@ -68,7 +68,9 @@ def median_ms(fn, reps):
 
 
 def run_case(meta, d):
-    dt = {"f16": torch.float16, "bf16": torch.bfloat16}[meta["dtype"]]
+    tf32 = meta["dtype"] == "tf32"
+    dt = {"f16": torch.float16, "bf16": torch.bfloat16,
+          "tf32": torch.float32}[meta["dtype"]]
     odt = torch.float32 if meta["out"] == "f32" else dt
     m, n, k, batch = meta["m"], meta["n"], meta["k"], meta["batch"]
     lead = [batch] if batch else []
@@ -102,6 +104,10 @@ def run_case(meta, d):
     u_out = {torch.float32: 2.0**-24, torch.float16: 2.0**-11,
              torch.bfloat16: 2.0**-8}[odt]
     bound = 2 * (k + 2) * 2.0**-24 * mag + u_out * ref.abs() + 1e-30
+    if tf32:
+        # Inputs rounded to TF32 (cvt.rna, u = 2^-11): each product off by
+        # (2 u + u^2) |a||b| at most, the rest as above.
+        bound = bound + (2 * 2.0**-11 + 2.0**-22) * mag
     got = c.double()
     err = (got - ref).abs()
     ok = bool(torch.isfinite(got).all()) and bool((err <= bound).all())
@@ -126,7 +132,19 @@ def run_case(meta, d):
     else:
         ref_name = "torch.matmul (16-bit out)"
         ref_fn = lambda: torch.matmul(a, b)
+    if tf32:
+        ref_name = "torch.mm (f32, TF32 allowed)"
+        torch.backends.cuda.matmul.allow_tf32 = True
+        ref_fn = (lambda: torch.bmm(a, b)) if batch else (
+            lambda: torch.mm(a, b))
+        ref_fn()
     ref_ms = median_ms(ref_fn, reps)
+    extra = {}
+    if tf32:
+        torch.backends.cuda.matmul.allow_tf32 = False
+        extra["fp32_ref_ms"] = round(median_ms(ref_fn, reps), 4)
+        extra["fp32_ref_tflops"] = round(
+            2.0 * m * n * k * max(batch, 1) / extra["fp32_ref_ms"] / 1e9, 1)
     flop = 2.0 * m * n * k * max(batch, 1)
     shape = ("%dx" % batch if batch else "") + "%dx%dx%d" % (m, n, k)
     shape += " A%s B%s out %s%s" % (meta["a"], meta["b"], meta["out"],
@@ -138,7 +156,8 @@ def run_case(meta, d):
                 mpt_tflops=round(flop / mpt_ms / 1e9, 1),
                 ref_tflops=round(flop / ref_ms / 1e9, 1), kernels=1,
                 correct=ok, worst_err_over_bound=round(worst, 4),
-                rel_err=rel, strategy=meta["strategy"], ptxas=meta["ptxas"])
+                rel_err=rel, strategy=meta["strategy"], ptxas=meta["ptxas"],
+                **extra)
 
 
 def main():
