@@ -48,6 +48,7 @@ format-check:
 bench: build
 	$(PYTHON) bench/amp_compile_time.py --tools $(BUILD_DIR)/bin \
 	  --llvm-tools $(LLVM_PREFIX)/bin
+	$(PYTHON) bench/lower_compile_time.py --tools $(BUILD_DIR)/bin
 
 # Defect search (docs/Testing.md): random training graphs FP32 vs f16/bf16,
 # then mutated examples through mpt-opt, FUZZ_TIME seconds in all (half

@@ -48,20 +48,25 @@ void buildLowerToCPUPipeline(OpPassManager &pm,
   abi.writableArgs = options.writableArgs;
   pm.addPass(createPrepareABI(abi));
   buildBufferizationPipeline(pm, options.fuseElementwise, options.deallocate);
-  addTextPipeline(pm, "convert-bufferization-to-memref,convert-linalg-to-loops,"
-                      "expand-strided-metadata,lower-affine");
-  pm.addPass(createSCFToCF());
+  addTextPipeline(pm, "convert-bufferization-to-memref");
+  pm.addPass(createLinalgToLoops());
   // 16-bit floats: every op computes in f32 and rounds its result back, one
   // rounding per op, as a GPU's 16-bit ALU does (also inside fused bodies).
+  // These passes rewrite scalar ops one by one, so they run on the loops
+  // (no named op left whose implicit body they would change unseen), before
+  // the control flow and the index arithmetic double the module.
   pm.addPass(createRound16BitOps());
-  addTextPipeline(
-      pm, "math-extend-to-supported-types{target-type=f32},"
-          "arith-emulate-unsupported-floats{source-types=f16,bf16 "
-          "target-type=f32},"
-          "arith-expand{include-bf16},"
-          "convert-math-to-llvm,convert-math-to-libm,finalize-memref-to-llvm,"
-          "convert-to-llvm,reconcile-unrealized-casts");
-  pm.addPass(createStripForeignAttrs());
+  addTextPipeline(pm, "math-extend-to-supported-types{target-type=f32},"
+                      "arith-emulate-unsupported-floats{source-types=f16,bf16 "
+                      "target-type=f32},"
+                      "arith-expand{include-bf16},"
+                      "convert-math-to-llvm,convert-math-to-libm,"
+                      "expand-strided-metadata,lower-affine");
+  pm.addPass(createSCFToCF());
+  // convert-to-llvm (memref included), reconcile-unrealized-casts and
+  // mpt-strip-foreign-attrs: one verification of the largest module of the
+  // pipeline instead of three.
+  pm.addPass(createConvertToLLVM());
 }
 
 void buildAutoMixedPrecisionPipeline(OpPassManager &pm,

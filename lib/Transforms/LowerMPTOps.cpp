@@ -241,6 +241,8 @@ struct LowerMPTOpsPass : public mpt::impl::LowerMPTOpsBase<LowerMPTOpsPass> {
     if (checked.wasInterrupted())
       return signalPassFailure();
     int64_t before = countMPTOps();
+    if (!before)
+      return markAllAnalysesPreserved();
     RewritePatternSet patterns(&getContext());
     populateLowerMPTOpsPatterns(patterns);
     // The walk driver rewrites the mpt ops only; it folds nothing else.

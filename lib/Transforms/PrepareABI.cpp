@@ -30,15 +30,25 @@ struct PrepareABIPass : public mpt::impl::PrepareABIBase<PrepareABIPass> {
     }
   }
 
+  /// Updates all argument attributes at once: `setArgAttr` copies the
+  /// attributes of every argument, quadratic in their number.
   void protectArguments(func::FuncOp fn) {
     StringRef name = bufferization::BufferizationDialect::kWritableAttrName;
     auto notWritable = BoolAttr::get(&getContext(), false);
-    for (auto [i, type] : llvm::enumerate(fn.getArgumentTypes())) {
-      if (!isa<TensorType>(type) || fn.getArgAttr(i, name))
+    SmallVector<DictionaryAttr> attrs;
+    fn.getAllArgAttrs(attrs);
+    int64_t protectedArgs = 0;
+    for (auto [dict, type] : llvm::zip(attrs, fn.getArgumentTypes())) {
+      if (!isa<TensorType>(type) || dict.get(name))
         continue;
-      fn.setArgAttr(i, name, notWritable);
-      ++numProtected;
+      NamedAttrList list(dict);
+      list.set(name, notWritable);
+      dict = list.getDictionary(&getContext());
+      ++protectedArgs;
     }
+    if (protectedArgs)
+      fn.setAllArgAttrs(attrs);
+    numProtected += protectedArgs;
   }
 };
 } // namespace

@@ -84,6 +84,10 @@ struct Round16BitOpsPass
       if (needsWidening(op))
         ops.push_back(op);
     });
+    // Nothing to widen (an FP32 step): say so, which also spares the
+    // verifier a walk of the whole module.
+    if (ops.empty())
+      return markAllAnalysesPreserved();
     int64_t count = 0;
     for (Operation *op : ops)
       widenOp(op, count);

@@ -54,8 +54,11 @@ struct SplitDeallocsPass
   void runOnOperation() override {
     SmallVector<bz::DeallocOp> deallocs;
     getOperation()->walk([&](bz::DeallocOp op) { deallocs.push_back(op); });
+    bool changed = false;
     for (bz::DeallocOp op : deallocs)
-      split(op);
+      changed |= split(op);
+    if (!changed)
+      markAllAnalysesPreserved();
   }
 
   /// True if `memref` is known to be a different buffer from `other`.
@@ -67,17 +70,18 @@ struct SplitDeallocsPass
     return origins->isSameAllocation(memref, other) == false;
   }
 
-  void split(bz::DeallocOp op);
+  /// Returns whether `op` was split.
+  bool split(bz::DeallocOp op);
 
   /// Created on first use: most ops need no query.
   std::optional<BufferOriginAnalysis> origins;
 };
 
-void SplitDeallocsPass::split(bz::DeallocOp op) {
+bool SplitDeallocsPass::split(bz::DeallocOp op) {
   ValueRange retained = op.getRetained();
   if (DenseSet<Value>(retained.begin(), retained.end()).size() !=
       retained.size())
-    return; // Each updated condition must stay attached to one value.
+    return false; // Each updated condition must stay attached to one value.
   // Retained values and other memrefs by allocation; the rest ("unknown")
   // are asked of the origin analysis.
   DenseMap<Value, SmallVector<unsigned>> retainedByAlloc;
@@ -126,7 +130,7 @@ void SplitDeallocsPass::split(bz::DeallocOp op) {
     ++numRetained;
   }
   if (keptMemrefs.size() == op.getMemrefs().size())
-    return;
+    return false;
   auto kept = bz::DeallocOp::create(builder, op.getLoc(), keptMemrefs,
                                     keptConditions, retained);
   builder.setInsertionPointAfter(kept);
@@ -136,5 +140,6 @@ void SplitDeallocsPass::split(bz::DeallocOp op) {
       value = arith::OrIOp::create(builder, op.getLoc(), value, cond);
   op->replaceAllUsesWith(updated);
   op->erase();
+  return true;
 }
 } // namespace

@@ -38,3 +38,70 @@ func.func @nest(%a: tensor<16xf32> {bufferization.writable = false}, %n: index) 
   }
   return %r0 : tensor<16xf32>
 }
+
+// A chain of reductions, each accumulating into the previous one's result
+// (as the loss-scaling check does): the chain owns the buffer of its
+// from_elements, so each link reads a placeholder during the analysis and
+// writes in place, the buffers One-Shot chooses.
+// CHECK-LABEL: func.func @owned_chain
+// CHECK-SAME: (%[[A:.*]]: memref<4xf32>, %[[B:.*]]: memref<8xf32>) -> memref<f32>
+// CHECK: %[[ACC:.*]] = memref.alloc() {alignment = 64 : i64} : memref<f32>
+// CHECK: memref.store %{{.*}}, %[[ACC]][] : memref<f32>
+// CHECK: linalg.generic {{.*}} ins(%[[A]] : memref<4xf32>) outs(%[[ACC]] : memref<f32>)
+// CHECK: linalg.generic {{.*}} ins(%[[B]] : memref<8xf32>) outs(%[[ACC]] : memref<f32>)
+// CHECK: linalg.generic {{.*}} ins(%[[A]] : memref<4xf32>) outs(%[[ACC]] : memref<f32>)
+// CHECK-NOT: bufferization.alloc_tensor
+// CHECK: return %[[ACC]] : memref<f32>
+#sum_in = affine_map<(d0) -> (d0)>
+#sum_out = affine_map<(d0) -> ()>
+func.func @owned_chain(%a: tensor<4xf32>, %b: tensor<8xf32>) -> tensor<f32> {
+  %z = arith.constant 0.0 : f32
+  %init = tensor.from_elements %z : tensor<f32>
+  %s0 = linalg.generic {indexing_maps = [#sum_in, #sum_out], iterator_types = ["reduction"]}
+      ins(%a : tensor<4xf32>) outs(%init : tensor<f32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %s = arith.addf %x, %acc : f32
+    linalg.yield %s : f32
+  } -> tensor<f32>
+  %s1 = linalg.generic {indexing_maps = [#sum_in, #sum_out], iterator_types = ["reduction"]}
+      ins(%b : tensor<8xf32>) outs(%s0 : tensor<f32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %s = arith.addf %x, %acc : f32
+    linalg.yield %s : f32
+  } -> tensor<f32>
+  %s2 = linalg.generic {indexing_maps = [#sum_in, #sum_out], iterator_types = ["reduction"]}
+      ins(%a : tensor<4xf32>) outs(%s1 : tensor<f32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %s = arith.addf %x, %acc : f32
+    linalg.yield %s : f32
+  } -> tensor<f32>
+  return %s2 : tensor<f32>
+}
+
+// @negative_shared_link: the first partial sum is also returned, so the
+// second reduction is no link of an owned chain (nothing is taken out of
+// the analysis): it must not overwrite that result and gets a copy.
+// CHECK-LABEL: func.func @negative_shared_link
+// CHECK: %[[ACC:.*]] = memref.alloc() {alignment = 64 : i64} : memref<f32>
+// CHECK: linalg.generic {{.*}} outs(%[[ACC]] : memref<f32>)
+// CHECK: %[[COPY:.*]] = memref.alloc() {alignment = 64 : i64} : memref<f32>
+// CHECK: memref.copy %[[ACC]], %[[COPY]]
+// CHECK: linalg.generic {{.*}} outs(%[[COPY]] : memref<f32>)
+// CHECK: return %[[ACC]], %[[COPY]]
+func.func @negative_shared_link(%a: tensor<4xf32>) -> (tensor<f32>, tensor<f32>) {
+  %z = arith.constant 0.0 : f32
+  %init = tensor.from_elements %z : tensor<f32>
+  %s0 = linalg.generic {indexing_maps = [#sum_in, #sum_out], iterator_types = ["reduction"]}
+      ins(%a : tensor<4xf32>) outs(%init : tensor<f32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %s = arith.addf %x, %acc : f32
+    linalg.yield %s : f32
+  } -> tensor<f32>
+  %s1 = linalg.generic {indexing_maps = [#sum_in, #sum_out], iterator_types = ["reduction"]}
+      ins(%a : tensor<4xf32>) outs(%s0 : tensor<f32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %s = arith.addf %x, %acc : f32
+    linalg.yield %s : f32
+  } -> tensor<f32>
+  return %s0, %s1 : tensor<f32>, tensor<f32>
+}

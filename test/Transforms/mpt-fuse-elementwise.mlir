@@ -3,14 +3,16 @@
 // RUN: mpt-opt %s --convert-elementwise-to-linalg --mpt-fuse-elementwise --split-input-file | FileCheck %s --check-prefix=FRESH
 
 // A chain becomes one generic that writes where the first op wrote (its
-// first operand); the scalar ops stay as they were, in order.
+// first operand); the scalar ops stay as they were, in order. Each op read
+// %a: the generic reads it once.
 // CHECK-LABEL: func.func @chain
 // CHECK-SAME: (%[[A:.*]]: tensor<16xf32>)
 // CHECK: %[[R:.*]] = linalg.generic
-// CHECK-SAME: outs(%[[A]] : tensor<16xf32>)
-// CHECK: arith.addf {{.*}} : f32
-// CHECK-NEXT: arith.mulf {{.*}} : f32
-// CHECK-NEXT: arith.subf {{.*}} : f32
+// CHECK-SAME: ins(%[[A]] : tensor<16xf32>) outs(%[[A]] : tensor<16xf32>)
+// CHECK-NEXT: ^bb0(%[[IN:.*]]: f32, %{{.*}}: f32):
+// CHECK-NEXT: %[[X:.*]] = arith.addf %[[IN]], %[[IN]] : f32
+// CHECK-NEXT: %[[Y:.*]] = arith.mulf %[[X]], %[[IN]] : f32
+// CHECK-NEXT: arith.subf %[[Y]], %[[IN]] : f32
 // CHECK-NEXT: linalg.yield
 // CHECK-NOT: linalg.generic
 // CHECK: return %[[R]]
@@ -154,4 +156,23 @@ func.func @no_fusion_into_contraction(%a: tensor<16x32xf32>, %b: tensor<32x8xf32
     linalg.yield %s : f32
   } -> tensor<16x8xf32>
   return %m : tensor<16x8xf32>
+}
+
+// -----
+
+// @negative_distinct_maps: the same value read through two different
+// indexing maps is two inputs.
+// CHECK-LABEL: func.func @negative_distinct_maps
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<4x4xf32>, tensor<4x4xf32>)
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#tr = affine_map<(d0, d1) -> (d1, d0)>
+func.func @negative_distinct_maps(%a: tensor<4x4xf32>) -> tensor<4x4xf32> {
+  %e = tensor.empty() : tensor<4x4xf32>
+  %r = linalg.generic {indexing_maps = [#id, #tr, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%a, %a : tensor<4x4xf32>, tensor<4x4xf32>) outs(%e : tensor<4x4xf32>) {
+  ^bb0(%x: f32, %y: f32, %o: f32):
+    %s = arith.addf %x, %y : f32
+    linalg.yield %s : f32
+  } -> tensor<4x4xf32>
+  return %r : tensor<4x4xf32>
 }

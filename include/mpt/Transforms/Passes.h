@@ -31,6 +31,20 @@ void populateLowerMPTOpsPatterns(mlir::RewritePatternSet &patterns);
 mlir::LogicalResult applyPatternsOnly(mlir::Operation *op,
                                       mlir::RewritePatternSet &&patterns);
 
+/// Removes the discardable attributes whose values belong to dialects other
+/// than builtin and llvm (what `mpt-strip-foreign-attrs` does); returns how
+/// many.
+int64_t stripForeignAttrs(mlir::Operation *root);
+
+/// Hoists every constant under `root` to the entry of its function (the
+/// closest isolated region) and keeps one of each value there, as the greedy
+/// rewrite driver's folder does.
+void uniqueConstants(mlir::Operation *root);
+
+/// Prints literal LLVM structs of 16 or more members as aliases, once per
+/// module instead of at every use.
+void registerLargeStructAliases(mlir::DialectRegistry &registry);
+
 #define GEN_PASS_REGISTRATION
 #include "mpt/Transforms/Passes.h.inc"
 

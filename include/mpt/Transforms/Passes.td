@@ -94,6 +94,12 @@ def StripForeignAttrs : Pass<"mpt-strip-foreign-attrs", "::mlir::ModuleOp"> {
     // after
     %1 = llvm.fpext %0 : f16 to f32
     ```
+
+    The pass also registers an alias for literal LLVM structs of 16 or more
+    members (`!llvm_struct = !llvm.struct<(...)>`), printed once at the top
+    of the module. A function with n results returns such a struct, built
+    by n `llvm.insertvalue`s: written out in each of them, the type made the
+    text quadratic in n (600 MB for a 100k-op step).
   }];
   let statistics = [
     Statistic<"numStripped", "num-stripped", "Attributes removed">
@@ -568,7 +574,11 @@ def FuseElementwise : Pass<"mpt-fuse-elementwise"> {
     every point of the other operand, and a tensor-core contraction would
     lose its form). A splat constant tensor that a generic reads becomes
     the scalar constant in its payload, so that no tensor of copies is
-    materialized.
+    materialized. A generic that reads the same value twice through the
+    same indexing map (as fusion makes them: a chain of n ops that each
+    read `%a` fuses into a generic with n inputs `%a`) reads it once:
+    bufferization analyses each use of a tensor against all others, so n
+    such inputs cost n^2.
 
     The scalar ops of the payloads are kept as they are (same types, same
     order) and nothing else is folded, so the values computed do not change.
@@ -577,7 +587,7 @@ def FuseElementwise : Pass<"mpt-fuse-elementwise"> {
     %0 = linalg.generic ... ins(%a, %a) outs(%a) { addf }
     %1 = linalg.generic ... ins(%0, %a) outs(%0) { mulf }
     // becomes
-    %1 = linalg.generic ... ins(%a, %a, %a) outs(%a) { addf; mulf }
+    %1 = linalg.generic ... ins(%a) outs(%e) { addf; mulf }
     ```
   }];
   let options = [
@@ -595,7 +605,9 @@ def FuseElementwise : Pass<"mpt-fuse-elementwise"> {
     Statistic<"numFreshDest", "num-fresh-destinations",
               "Destinations replaced by tensor.empty">,
     Statistic<"numSplats", "num-splats",
-              "Splat constant inputs turned into scalars">
+              "Splat constant inputs turned into scalars">,
+    Statistic<"numDeduplicated", "num-deduplicated",
+              "Generics whose repeated inputs were merged">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
@@ -622,10 +634,24 @@ def Bufferize : Pass<"mpt-bufferize", "::mlir::ModuleOp"> {
     Outermost first, the init of every loop is already a buffer and the
     question is answered locally. The buffers and copies are the ones the
     analysis chose; only the order of the rewrite differs.
+
+    The analysis of an in-place write checks every pair of reads and
+    writes of the buffer's aliases, so a chain of n DPS ops, each writing
+    into the previous one's result, costs n^3 (the loss-scaling check
+    threads its Inf/NaN flag and sum of squares through one reduction per
+    gradient: 2.3 s for a 10k-op step). Where the chain owns its buffer (it
+    starts at a `tensor.empty`, `alloc_tensor` or `from_elements` and each
+    of its values has one use, the next op's destination, in the same
+    block), no other op can read or write that buffer and every link
+    bufferizes in place. Such a link reads a fresh `alloc_tensor`
+    placeholder during the analysis and gets its value back before the
+    rewrite: the same buffers, in linear time.
   }];
   let statistics = [
     Statistic<"numNestedLoops", "num-nested-loops",
-              "Loops bufferized outermost first">
+              "Loops bufferized outermost first">,
+    Statistic<"numChainLinks", "num-chain-links",
+              "Destinations in owned chains, taken out of the analysis">
   ];
   let dependentDialects = [
     "::mlir::bufferization::BufferizationDialect",
@@ -720,6 +746,89 @@ def Round16BitOps : Pass<"mpt-round-16bit-ops"> {
     Statistic<"numWidened", "num-widened", "16-bit ops computed in f32">
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
+def LinalgToLoops : Pass<"mpt-linalg-to-loops"> {
+  let summary = "Lower linalg ops on buffers to scf.for loops, in one walk";
+  let description = [{
+    Rewrites every linalg op with buffer semantics into a nest of `scf.for`
+    loops with `memref.load`s, its payload and `memref.store`s, with
+    upstream's `linalg::linalgOpToLoops` (what `convert-linalg-to-loops`
+    applies), then keeps one definition of each constant per function, at
+    its entry, as the greedy driver of `convert-linalg-to-loops` leaves
+    them. That driver also tries to fold every op of the module and to
+    simplify its regions, and does it all again until nothing changes: at
+    least two sweeps of the whole module for one rewrite per linalg op, a
+    third of the time of the CPU lowering's loops stage. Here each linalg op
+    is rewritten once; no other op is folded (the payloads compute what they
+    computed before).
+
+    ```mlir
+    linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]}
+        ins(%a : memref<4xf32>) outs(%b : memref<4xf32>) {
+    ^bb0(%x: f32, %y: f32):
+      %s = arith.addf %x, %x : f32
+      linalg.yield %s : f32
+    }
+    // becomes
+    %c0 = arith.constant 0 : index
+    %c4 = arith.constant 4 : index
+    %c1 = arith.constant 1 : index
+    scf.for %i = %c0 to %c4 step %c1 {
+      %x = memref.load %a[%i] : memref<4xf32>
+      %s = arith.addf %x, %x : f32
+      memref.store %s, %b[%i] : memref<4xf32>
+    }
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::scf::SCFDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::affine::AffineDialect",
+    "::mlir::arith::ArithDialect"
+  ];
+  let statistics = [
+    Statistic<"numLowered", "num-lowered", "Linalg ops lowered to loops">
+  ];
+}
+
+def ConvertToLLVM : Pass<"mpt-convert-to-llvm", "::mlir::ModuleOp"> {
+  let summary = "convert-to-llvm, reconcile-unrealized-casts and "
+                "mpt-strip-foreign-attrs in one pass";
+  let description = [{
+    The end of `mpt-lower-to-cpu`: upstream's `convert-to-llvm` (the
+    patterns of every loaded dialect's `ConvertToLLVMPatternInterface`,
+    memref included, as `finalize-memref-to-llvm` has them), then
+    `reconcile-unrealized-casts`, then what `mpt-strip-foreign-attrs` does,
+    in one pass. Each pass is followed by a verification of the whole
+    module, and this module is the largest of the pipeline (about 24 LLVM
+    ops per op of the step): three passes cost three verifications, one
+    pass one. Like `mpt-strip-foreign-attrs` it prints large literal
+    structs as aliases.
+
+    ```mlir
+    // before
+    func.func @f(%a: f32) -> f32 {
+      %0 = arith.addf %a, %a : f32
+      return %0 : f32
+    }
+    // after
+    llvm.func @f(%arg0: f32) -> f32 {
+      %0 = llvm.fadd %arg0, %arg0 : f32
+      llvm.return %0 : f32
+    }
+    ```
+  }];
+  let options = [
+    Option<"allowPatternRollback", "allow-pattern-rollback", "bool",
+           /*default=*/"false",
+           "Let the conversion driver roll back pattern applications (slower; "
+           "upstream's default)">
+  ];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+  let statistics = [
+    Statistic<"numStripped", "num-stripped", "Foreign attributes removed">
+  ];
 }
 
 #endif // MPT_TRANSFORMS_PASSES_TD

@@ -2,6 +2,9 @@
 
   chain N   N chained elementwise ops on one tensor
   nest D    a tensor carried through D nested scf.for loops
+  check N   the loss-scaling check of N gradients (mpt.unscale_check),
+            whose lowering threads its Inf/NaN flag and sum of squares
+            through N reductions
 """
 
 import sys
@@ -40,6 +43,20 @@ def nest(depth):
     return lines
 
 
+def check(n):
+    grads = ["%%g%d" % i for i in range(n)]
+    types = ", ".join(["tensor<4xf32>"] * n)
+    lines = ["func.func @check(%%s: tensor<f32>, %s) -> (%s, tensor<i1>, "
+             "tensor<f32>) {" % (", ".join(g + ": tensor<4xf32>"
+                                           for g in grads), types)]
+    outs = ["%%u%d" % i for i in range(n)]
+    lines.append("  %s, %%inf, %%sq = mpt.unscale_check %%s, %s : %s"
+                 % (", ".join(outs), ", ".join(grads), types))
+    lines += ["  return %s, %%inf, %%sq : %s, tensor<i1>, tensor<f32>"
+              % (", ".join(outs), types), "}"]
+    return lines
+
+
 if __name__ == "__main__":
     kind, size = sys.argv[1], int(sys.argv[2])
-    print("\n".join(chain(size) if kind == "chain" else nest(size)))
+    print("\n".join({"chain": chain, "nest": nest, "check": check}[kind](size)))
