@@ -61,14 +61,14 @@ FUZZ_ENV = PYTHONPATH=python MPT_TOOLS_DIR=$(BUILD_DIR)/bin \
   MPT_LLVM_TOOLS_DIR=$(LLVM_PREFIX)/bin
 fuzz: build
 ifdef FUZZ_REPRO
-	$(FUZZ_ENV) $(PYTHON) -m mpt.fuzzgraph --repro $(FUZZ_OUT)/graphs; g=$$?; \
-	$(FUZZ_ENV) $(PYTHON) -m mpt.fuzzmutate --repro $(FUZZ_OUT)/mutations; \
+	$(FUZZ_ENV) $(PYTHON) -m mpt.testing.fuzzgraph --repro $(FUZZ_OUT)/graphs; g=$$?; \
+	$(FUZZ_ENV) $(PYTHON) -m mpt.testing.fuzzmutate --repro $(FUZZ_OUT)/mutations; \
 	m=$$?; exit $$((g | m))
 else
 	@echo "fuzz: FUZZ_SEED=$(FUZZ_SEED) FUZZ_TIME=$(FUZZ_TIME) -> $(FUZZ_OUT)/"
-	$(FUZZ_ENV) $(PYTHON) -m mpt.fuzzgraph --time $$(( $(FUZZ_TIME) / 2 )) \
+	$(FUZZ_ENV) $(PYTHON) -m mpt.testing.fuzzgraph --time $$(( $(FUZZ_TIME) / 2 )) \
 	  --start $(FUZZ_SEED) --out $(FUZZ_OUT)/graphs; g=$$?; \
-	$(FUZZ_ENV) $(PYTHON) -m mpt.fuzzmutate --time $$(( $(FUZZ_TIME) / 2 )) \
+	$(FUZZ_ENV) $(PYTHON) -m mpt.testing.fuzzmutate --time $$(( $(FUZZ_TIME) / 2 )) \
 	  --seed $(FUZZ_SEED) --out $(FUZZ_OUT)/mutations; m=$$?; \
 	exit $$((g | m))
 endif

@@ -75,8 +75,8 @@ python $py_version"
            --disable-pip-version-check -r "$REQUIREMENTS"; then
       rm -rf "$VENV"
       echo "setup: error: could not create .venv from requirements.txt (see" \
-           "above); MPT_NO_VENV=1 builds and tests without it, the IREE tests" \
-           "then unsupported" >&2
+           "above); MPT_NO_VENV=1 builds and tests without it, the IREE and" \
+           "PyTorch tests then unsupported" >&2
       exit 1
     fi
     printf '%s\n' "$want" >"$STAMP"

@@ -109,6 +109,16 @@ config.substitutions.append(("%venv_python", _venv_python))
 _problem = _venv_problem(_venv)
 if _problem is None:
     config.available_features.add("iree")
+    # torch: the environment also holds torch and torch-mlir (the PyTorch
+    # ingress, mpt.from_torch; test/Integration/Torch/).
+    try:
+        subprocess.run([_venv_python, "-c", "import torch, torch_mlir"],
+                       check=True, capture_output=True, timeout=300)
+        config.available_features.add("torch")
+    except (OSError, subprocess.CalledProcessError,
+            subprocess.TimeoutExpired):
+        lit_config.note("%s cannot import torch and torch_mlir: the "
+                        "PyTorch tests are unsupported" % _venv_python)
 elif os.environ.get("MPT_NO_VENV") == "1":
     lit_config.note("MPT_NO_VENV=1: %s; the tests that need it are "
                     "unsupported" % _problem)

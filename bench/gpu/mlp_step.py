@@ -118,7 +118,7 @@ class DeviceStep:
 
 
 def run(artdir, out_path, warmup, reps):
-    from mpt import gradcheck
+    from mpt.testing import gradcheck
     import torch
     import torch.nn.functional as F
     dev = torch.device("cuda")

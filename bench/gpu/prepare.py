@@ -45,14 +45,15 @@ import zlib
 
 import numpy as np
 
-from mpt import aot, cuda, gen, gradcheck
+from mpt import aot, cuda, gen
+from mpt.testing import gradcheck
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kernel_cases  # noqa: E402  (beside this file)
 import torch_ref  # noqa: E402
 
 UNIT_ROUNDOFF = {"fp32": 2.0 ** -24, "f16": 2.0 ** -11, "bf16": 2.0 ** -8}
-# Same budget as mpt.ampcheck (AMP vs FP32): here the two sides differ far
+# Same budget as mpt.testing.ampcheck (AMP vs FP32): here the two sides differ far
 # less (only in math-library ulps and the roundings they flip).
 TOLERANCE_FACTOR = 64
 

@@ -654,7 +654,8 @@ def selftest(argv):
     mpt's CPU mixed-precision steps (the GPU check's comparison, on the
     CPU)."""
     import time
-    from mpt import aot, gen, gradcheck
+    from mpt import aot, gen
+    from mpt.testing import gradcheck
     have_torch = torch_available() and "--no-torch" not in argv
     rng = np.random.default_rng(0)
     ok = True

@@ -18,7 +18,8 @@ import tempfile
 
 import numpy as np
 
-from mpt import aot, gen, gradcheck
+from mpt import aot, gen
+from mpt.testing import gradcheck
 
 EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "examples")
 

@@ -5,7 +5,8 @@ with central finite differences of its loss, computed in float64; then run
 the FP32 step on the same inputs and compare its loss and gradients with the
 FP64 ones. Exits non-zero on any mismatch.
 
-  python3 -m mpt.gradcheck mlp cnn transformer [--dynamic-batch] [--seed op]
+  python3 -m mpt.testing.gradcheck mlp cnn transformer [--dynamic-batch] \
+      [--seed op]
 """
 
 import argparse
@@ -122,7 +123,7 @@ def check_model(model, seed_kind, dynamic, rng, samples, batch=4):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python3 -m mpt.gradcheck")
+    ap = argparse.ArgumentParser(prog="python3 -m mpt.testing.gradcheck")
     ap.add_argument("models", nargs="+", choices=gen.MODELS)
     ap.add_argument("--seed", choices=("arg", "op"), default="arg")
     ap.add_argument("--dynamic-batch", action="store_true")

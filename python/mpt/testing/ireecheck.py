@@ -22,7 +22,7 @@ known IREE error (KNOWN_IREE_FAILURES): when a new IREE compiles one, the
 check fails and says to test it. Needs the project's environment (.venv:
 numpy, iree-base-compiler, iree-base-runtime, see requirements.txt):
 
-  .venv/bin/python -m mpt.ireecheck [--workdir DIR] [--seeds N]
+  .venv/bin/python -m mpt.testing.ireecheck [--workdir DIR] [--seeds N]
 """
 
 import argparse
@@ -33,17 +33,19 @@ import tempfile
 
 import numpy as np
 
-from mpt import aot, gen, gradcheck
+from mpt import aot, gen
+from mpt.testing import gradcheck
 
 UNIT_ROUNDOFF = {"f16": 2.0 ** -11, "bf16": 2.0 ** -8}
-# Normwise budgets in units of u. Against FP64, the one of mpt.ampcheck: a
-# gradient meets ~4 16-bit roundings per layer on its longest path, and
+# Normwise budgets in units of u. Against FP64, the one of
+# mpt.testing.ampcheck: a gradient meets ~4 16-bit roundings per layer on its longest path, and
 # relative error grows through softmax backward at these small sizes.
 # IREE against mpt: both round at the same points (the casts are in the
 # IR), so they differ only where an f32 value rounds to the other side in
 # 16 bits (reduction order) or where IREE flushes an f16 subnormal to zero
 # (its llvm-cpu truncf does; mpt's CPU path, like a GPU, keeps them); 8 u
-# is the floor of mpt.fuzzgraph's budgets. Measured: docs/Integration.md.
+# is the floor of mpt.testing.fuzzgraph's budgets. Measured:
+# docs/Integration.md.
 TOLERANCE_FACTOR = 64
 IREE_MPT_FACTOR = 8
 # IREE's results must be further from FP64 than f32 arithmetic would be
@@ -51,9 +53,9 @@ IREE_MPT_FACTOR = 8
 MIN_16BIT_ERROR = 0.1
 
 # Loss-scaling state passed in: scale 2^10, growth tracker 0, hysteresis 1
-# (as in mpt.ampcheck); after a finite step the tracker is 1. An overflow
-# call passes 2^24, which makes the f16 grads of the examples overflow:
-# found_inf, then the scale halves and the tracker resets.
+# (as in mpt.testing.ampcheck); after a finite step the tracker is 1. An
+# overflow call passes 2^24, which makes the f16 grads of the examples
+# overflow: found_inf, then the scale halves and the tracker resets.
 STATE_IN = (2.0 ** 10, 0, 1)
 STATE_OUT = (2.0 ** 10, 1, 1)
 OVERFLOW_IN = (2.0 ** 24, 5, 1)
@@ -145,8 +147,8 @@ class IreeStep:
 
 
 def example_path(model):
-    root = os.path.dirname(os.path.dirname(os.path.dirname(
-        os.path.abspath(__file__))))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))))
     return os.path.join(root, "examples", model + ".mlir")
 
 
@@ -302,7 +304,7 @@ def check_refused(workdir):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m mpt.ireecheck")
+    ap = argparse.ArgumentParser(prog="python -m mpt.testing.ireecheck")
     ap.add_argument("--workdir", help="keep the files here (default: a "
                     "temporary folder)")
     ap.add_argument("--seeds", type=int, default=2)

@@ -1,6 +1,6 @@
 """Executed checks of loss scaling, master weights and the optimizers.
 
-  python3 -m mpt.trainingcheck scale skip underflow optimizers
+  python3 -m mpt.testing.trainingcheck scale skip underflow optimizers
 
 scale       mpt.update_scale over scripted finite/non-finite sequences equals
             the rule below, step by step (growth interval, backoff, the
@@ -21,7 +21,8 @@ import sys
 
 import numpy as np
 
-from mpt import aot, gen, gradcheck
+from mpt import aot, gen
+from mpt.testing import gradcheck
 
 F32_EPS = 2.0 ** -23
 
@@ -136,7 +137,6 @@ def check_skip(rng):
     lib = aot.compile_module(text, extra_passes=passes)
     arrays, roles, _ = example_inputs(text, rng)
     arg_types, res_types = aot.parse_signature(lib.text, "step")
-    all_roles = gradcheck.roles_of(lib.text)
     n = len(arrays)
     state = [np.float32(2.0 ** 16), np.int32(5), np.int32(1)]
     buffers = [rng.standard_normal([d for d in t.shape]).astype(np.float32)
@@ -354,7 +354,7 @@ CHECKS = {"scale": check_scale, "skip": check_skip,
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python3 -m mpt.trainingcheck")
+    ap = argparse.ArgumentParser(prog="python3 -m mpt.testing.trainingcheck")
     ap.add_argument("checks", nargs="+", choices=sorted(CHECKS))
     ap.add_argument("--rng", type=int, default=0)
     args = ap.parse_args(argv)

@@ -12,9 +12,9 @@ mutated option value. The oracle:
   exit without a diagnostic: a crash;
 * no answer within the timeout: a hang.
 
-  python3 -m mpt.fuzzmutate --count 100 --seed 1
-  python3 -m mpt.fuzzmutate --time 600 --out fuzz-out/mutations
-  python3 -m mpt.fuzzmutate --repro fuzz-out/mutations
+  python3 -m mpt.testing.fuzzmutate --count 100 --seed 1
+  python3 -m mpt.testing.fuzzmutate --time 600 --out fuzz-out/mutations
+  python3 -m mpt.testing.fuzzmutate --repro fuzz-out/mutations
 
 Failures are minimised (lines deleted while the same failure persists) and
 saved, one folder per distinct failure, as input.mlir, cmd.json (the
@@ -35,8 +35,8 @@ import numpy as np
 
 from mpt import aot
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
 PIPELINES = [
     ["--auto-mixed-precision"],
     ["--auto-mixed-precision=dtype=bf16 report=-"],
@@ -359,7 +359,7 @@ def repro(folder, timeout, tmp):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python3 -m mpt.fuzzmutate")
+    ap = argparse.ArgumentParser(prog="python3 -m mpt.testing.fuzzmutate")
     ap.add_argument("--count", type=int, help="cases to run")
     ap.add_argument("--time", type=float, help="or run this many seconds")
     ap.add_argument("--seed", type=int, default=1)

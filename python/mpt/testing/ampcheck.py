@@ -9,7 +9,8 @@ their error through the graph; see TOLERANCE_FACTOR. The rewritten step must
 also contain 16-bit tensors and differ from the FP32 one (a check that
 16-bit arithmetic really ran).
 
-  python3 -m mpt.ampcheck mlp cnn transformer --dtype f16 bf16 --seeds 3
+  python3 -m mpt.testing.ampcheck mlp cnn transformer --dtype f16 bf16 \
+      --seeds 3
 """
 
 import argparse
@@ -17,7 +18,8 @@ import sys
 
 import numpy as np
 
-from mpt import aot, gen, gradcheck
+from mpt import aot, gen
+from mpt.testing import gradcheck
 
 UNIT_ROUNDOFF = {"f16": 2.0 ** -11, "bf16": 2.0 ** -8}
 # Normwise error budget in units of u: the number of 16-bit roundings on a
@@ -85,7 +87,7 @@ def check(model, dtype, seeds, dynamic, verbose, scaling="none", batch=4,
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python3 -m mpt.ampcheck")
+    ap = argparse.ArgumentParser(prog="python3 -m mpt.testing.ampcheck")
     ap.add_argument("models", nargs="+", choices=gen.MODELS)
     ap.add_argument("--dtype", nargs="+", default=["f16", "bf16"],
                     choices=sorted(UNIT_ROUNDOFF))

@@ -4,13 +4,13 @@ Draws model sizes and depths the examples do not use (widths, channels,
 kernel and image sizes, heads, sequence lengths, batch, static or dynamic
 batch, seed as argument or op), rewrites each step with
 `--auto-mixed-precision` (f16 with dynamic loss scaling, or bf16) and checks
-its loss and grads against the FP32 step on the CPU path (mpt.ampcheck's
-tolerance; weights scaled by 1/sqrt(fan-in), as initializers do, so that
+its loss and grads against the FP32 step on the CPU path
+(mpt.testing.ampcheck's tolerance; weights scaled by 1/sqrt(fan-in), as initializers do, so that
 wide layers do not saturate the softmax and leave FP32 gradients of 1e-22
 that no 16-bit format can hold), then attaches a random optimizer and checks that the update-form
 step compiles and runs with finite results.
 
-  python3 -m mpt.stress --count 6 --rng 1
+  python3 -m mpt.testing.stress --count 6 --rng 1
 """
 
 import argparse
@@ -18,7 +18,8 @@ import sys
 
 import numpy as np
 
-from mpt import aot, ampcheck, gen, gradcheck
+from mpt import aot, gen
+from mpt.testing import ampcheck, gradcheck
 
 
 def random_config(rng):
@@ -68,7 +69,7 @@ def run_update_form(model, depth, sizes, batch, dynamic, rng):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python3 -m mpt.stress")
+    ap = argparse.ArgumentParser(prog="python3 -m mpt.testing.stress")
     ap.add_argument("--count", type=int, default=6)
     ap.add_argument("--rng", type=int, default=1)
     args = ap.parse_args(argv)

@@ -1,0 +1,713 @@
+"""`mpt.compile`: an FP32 training step in, a callable mixed-precision step
+out.
+
+  step = mpt.compile("examples/mlp.mlir", amp="f16",
+                     optimizer=mpt.Optimizer("momentum", lr=0.1))
+  state = step.init_state()
+  out = step(x=x, labels=y, **params, **state)   # seed defaults to 1.0
+  out.loss, out.found_inf, out.w0                # named results
+
+The module runs through mpt-opt's passes (`--auto-mixed-precision`,
+`--mpt-insert-loss-scaling`, `--mpt-attach-optimizer`, or a pipeline of
+your own), then through the CPU path of mpt.aot or the GPU path of mpt.cuda.
+The shared library is cached by content (module text, options, tool
+identities) in $MPT_CACHE_DIR, else $XDG_CACHE_HOME/mpt, else ~/.cache/mpt.
+See docs/Python.md.
+"""
+
+import dataclasses
+import functools
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+import numpy as np
+
+from mpt import aot, signature
+
+__all__ = ["compile", "pipeline_args", "Step", "Results", "LossScaling",
+           "Optimizer", "CompileError", "cache_dir"]
+
+CompileError = aot.ToolError
+
+TARGETS = ("cpu", "cuda")
+AMP_DTYPES = ("f16", "bf16")
+STATE_ROLES = ("loss_scale", "growth_tracker", "hysteresis", "opt_state")
+# Argument and result names of the roles the passes add (opt_state: below).
+_ROLE_NAMES = {"loss_scale": "loss_scale", "growth_tracker": "growth_tracker",
+               "hysteresis": "hysteresis", "found_inf": "found_inf",
+               "loss": "loss", "loss_grad": "loss_grad"}
+# Bumped when the layout of a cache entry changes.
+_CACHE_FORMAT = 1
+
+
+# ------------------------------------------------------------------ options
+
+def _option_text(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+@dataclasses.dataclass
+class LossScaling:
+    """Options of loss scaling (docs/LossScaling.md). `mode` is "none",
+    "static" or "dynamic"; the others left None keep mpt-opt's defaults
+    (init_scale 65536, growth_factor 2, backoff_factor 0.5,
+    growth_interval 2000, hysteresis 1, min_scale 1, max_scale 2^24)."""
+
+    mode: str = "dynamic"
+    init_scale: float = None
+    growth_factor: float = None
+    backoff_factor: float = None
+    growth_interval: int = None
+    hysteresis: int = None
+    min_scale: float = None
+    max_scale: float = None
+
+    def __post_init__(self):
+        if self.mode not in ("none", "static", "dynamic"):
+            raise ValueError("loss_scaling mode must be 'none', 'static' or "
+                             "'dynamic', not %r" % (self.mode,))
+
+    def options(self):
+        """The pass options other than the mode, as 'name=value' strings."""
+        out = []
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if f.name != "mode" and v is not None:
+                out.append("%s=%s" % (f.name.replace("_", "-"),
+                                      _option_text(v)))
+        return out
+
+
+@dataclasses.dataclass
+class Optimizer:
+    """Options of `mpt-attach-optimizer` (docs/LossScaling.md): `kind` is
+    "sgd", "momentum", "adam" or "adamw"; None keeps mpt-opt's defaults
+    (lr 1e-3, momentum 0.9, beta1 0.9, beta2 0.999, eps 1e-8,
+    weight_decay 0, clip_norm 0 (off), keep_grads false)."""
+
+    kind: str = "sgd"
+    lr: float = None
+    momentum: float = None
+    beta1: float = None
+    beta2: float = None
+    eps: float = None
+    weight_decay: float = None
+    clip_norm: float = None
+    keep_grads: bool = None
+
+    def __post_init__(self):
+        if self.kind not in ("sgd", "momentum", "adam", "adamw"):
+            raise ValueError("optimizer kind must be 'sgd', 'momentum', "
+                             "'adam' or 'adamw', not %r" % (self.kind,))
+
+    def options(self):
+        out = []
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if v is not None:
+                out.append("%s=%s" % (f.name.replace("_", "-"),
+                                      _option_text(v)))
+        return out
+
+
+def _as_options(value, cls, what, key):
+    """None, a string (the mode or kind), a dict of fields or an instance
+    -> an instance of cls, or None."""
+    if value is None or isinstance(value, cls):
+        return value
+    if isinstance(value, str):
+        return cls(**{key: value})
+    if isinstance(value, dict):
+        try:
+            return cls(**value)
+        except TypeError as e:
+            names = ", ".join(f.name for f in dataclasses.fields(cls))
+            raise TypeError("%s: %s (fields: %s)" % (what, e, names)) \
+                from None
+    raise TypeError("%s must be None, a string, a dict or mpt.%s, not %s"
+                    % (what, cls.__name__, type(value).__name__))
+
+
+def _transform_args(amp, loss_scaling, optimizer, amp_options):
+    """mpt-opt arguments of the training transforms."""
+    if amp is not None and amp not in AMP_DTYPES:
+        raise ValueError("amp must be None, 'f16' or 'bf16', not %r"
+                         % (amp,))
+    ls = _as_options(loss_scaling, LossScaling, "loss_scaling", "mode")
+    opt = _as_options(optimizer, Optimizer, "optimizer", "kind")
+    args = []
+    if amp is not None:
+        opts = ["dtype=" + amp]
+        if ls is not None:
+            opts += ["loss-scaling=" + ls.mode] + ls.options()
+        for k, v in (amp_options or {}).items():
+            opts.append("%s=%s" % (k.replace("_", "-"), _option_text(v)))
+        args.append("--auto-mixed-precision=" + " ".join(opts))
+    else:
+        if amp_options:
+            raise ValueError("amp_options need amp='f16' or 'bf16'")
+        if ls is not None and ls.mode != "none":
+            args.append("--mpt-insert-loss-scaling=" + " ".join(
+                ["mode=" + ls.mode, "strict=true"] + ls.options()))
+    if opt is not None:
+        args.append("--mpt-attach-optimizer=" + " ".join(opt.options()))
+    return args, ls
+
+
+def _lowering_arg(target, target_options):
+    """The mpt-opt argument of the lowering pipeline."""
+    opts = dict(target_options or {})
+    if target == "cpu":
+        text = " ".join("%s=%s" % (k.replace("_", "-"), _option_text(v))
+                        for k, v in opts.items())
+        return "--mpt-lower-to-cpu" + ("=" + text if text else "")
+    from mpt import cuda
+    kw = _cuda_kwargs(target_options)
+    kw["extra"] = kw.pop("pipeline_extra")
+    return "--mpt-lower-to-nvvm=" + cuda.pipeline_options(**kw)
+
+
+def _cuda_kwargs(target_options):
+    """target_options -> the keyword arguments of mpt.cuda.build: chip,
+    features, format (fmt), opt_level; the others go to the pipeline."""
+    opts = dict(target_options or {})
+    kw = {k: opts.pop(k) for k in ("chip", "features", "opt_level")
+          if k in opts}
+    if "format" in opts:
+        kw["fmt"] = opts.pop("format")
+    kw["pipeline_extra"] = " ".join(
+        "%s=%s" % (k.replace("_", "-"), _option_text(v))
+        for k, v in opts.items())
+    return kw
+
+
+def _check_target(target):
+    if target not in TARGETS:
+        raise ValueError("target must be 'cpu' or 'cuda', not %r"
+                         % (target,))
+
+
+def pipeline_args(*, target="cpu", amp=None, loss_scaling=None,
+                  optimizer=None, pipeline=None, amp_options=None,
+                  target_options=None):
+    """The mpt-opt arguments `compile` runs with these options: the
+    training transforms, then the lowering (`--mpt-lower-to-cpu` or
+    `--mpt-lower-to-nvvm=...`). Needs no tools."""
+    _check_target(target)
+    if pipeline is not None:
+        if amp is not None or loss_scaling is not None or \
+                optimizer is not None or amp_options:
+            raise ValueError("pipeline replaces amp, loss_scaling, "
+                             "optimizer and amp_options: give one or the "
+                             "other")
+        args = pipeline.split() if isinstance(pipeline, str) else \
+            list(pipeline)
+        # Options hold spaces inside one argument: "--pass=a=1 b=2".
+        if isinstance(pipeline, str):
+            args = _join_pass_options(args)
+    else:
+        args, _ = _transform_args(amp, loss_scaling, optimizer, amp_options)
+    return args + [_lowering_arg(target, target_options)]
+
+
+def _join_pass_options(words):
+    """'--a=x=1', 'y=2', '--b' -> '--a=x=1 y=2', '--b'."""
+    out = []
+    for w in words:
+        if out and not w.startswith("-"):
+            out[-1] += " " + w
+        else:
+            out.append(w)
+    return out
+
+
+# -------------------------------------------------------------------- cache
+
+def cache_dir():
+    """Where built steps are kept: $MPT_CACHE_DIR, else
+    $XDG_CACHE_HOME/mpt, else ~/.cache/mpt."""
+    env = os.environ.get("MPT_CACHE_DIR")
+    if env:
+        return env
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(
+        os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "mpt")
+
+
+@functools.lru_cache(maxsize=None)
+def _tool_identity(path, size, mtime):
+    """A tool's version line (mpt-opt, llc, ...), with its file identity."""
+    try:
+        out = subprocess.run([path, "--version"], capture_output=True,
+                             timeout=60).stdout.decode(errors="replace")
+    except (OSError, subprocess.TimeoutExpired):
+        out = ""
+    return [path, size, mtime, " ".join(out.split())[:400]]
+
+
+def _identity(path):
+    path = os.path.realpath(path)
+    st = os.stat(path)
+    return _tool_identity(path, st.st_size, st.st_mtime_ns)
+
+
+def _tools_key(target):
+    tools = [aot._tool("mpt-opt", "MPT_TOOLS_DIR"),
+             aot._tool("mlir-translate", "MPT_LLVM_TOOLS_DIR"),
+             aot._tool("llc", "MPT_LLVM_TOOLS_DIR")]
+    cc = os.environ.get("MPT_CC") or shutil.which("cc") or \
+        shutil.which("gcc")
+    ids = [_identity(t) for t in tools]
+    if cc:
+        st = os.stat(os.path.realpath(cc))
+        ids.append([os.path.realpath(cc), st.st_size, st.st_mtime_ns])
+    if target == "cuda":
+        from mpt import cuda
+        rt = os.path.realpath(cuda.runtime_path())
+        st = os.stat(rt)
+        ids.append([rt, st.st_size, st.st_mtime_ns])
+    # The Python side of the build (how the library is linked).
+    here = os.path.dirname(os.path.abspath(__file__))
+    for name in ("aot.py", "cuda.py"):
+        with open(os.path.join(here, name), "rb") as f:
+            ids.append([name, hashlib.sha256(f.read()).hexdigest()])
+    return ids
+
+
+def _cache_key(text, entry, target, args):
+    blob = json.dumps({"format": _CACHE_FORMAT, "module": text,
+                       "entry": entry, "target": target, "args": args,
+                       "tools": _tools_key(target)}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+# ------------------------------------------------------------------ compile
+
+def _read_module(module):
+    if isinstance(module, os.PathLike):
+        with open(module) as f:
+            return f.read(), os.fspath(module)
+    if not isinstance(module, str):
+        raise TypeError("module must be MLIR text or a path, not %s"
+                        % type(module).__name__)
+    if "func.func" not in module and "\n" not in module:
+        if not os.path.exists(module):
+            raise FileNotFoundError("module %r is neither MLIR text nor an "
+                                    "existing file" % module)
+        with open(module) as f:
+            return f.read(), module
+    return module, None
+
+
+def _pick_entry(text, entry):
+    names = signature.public_functions(text)
+    if entry is not None:
+        if entry not in names:
+            raise ValueError("no public function @%s in the module (it has: "
+                             "%s)" % (entry, ", ".join(names) or "none"))
+        return entry
+    if len(names) == 1:
+        return names[0]
+    if "step" in names:
+        return "step"
+    raise ValueError("the module has %s public functions (%s): name the "
+                     "step with entry=" % (len(names) or "no",
+                                           ", ".join(names)))
+
+
+def _build(text, args, target, target_options, outdir, timeout):
+    """Runs the transforms and the lowering into outdir (libstep.so and
+    step.mlir, the transformed step whose signature is called)."""
+    os.makedirs(outdir, exist_ok=True)
+    src = os.path.join(outdir, "source.mlir")
+    with open(src, "w") as f:
+        f.write(text)
+    transforms, lowering = args[:-1], args[-1]
+    mpt_opt = aot._tool("mpt-opt", "MPT_TOOLS_DIR")
+    out = aot._run([mpt_opt, src] + transforms, timeout=timeout).decode()
+    if target == "cpu":
+        aot.compile_module(out, workdir=outdir, pipeline=lowering[2:],
+                           timeout=timeout)
+        os.remove(os.path.join(outdir, "step.o"))
+    else:
+        from mpt import cuda
+        cuda.build(out, outdir, **_cuda_kwargs(target_options))
+    with open(os.path.join(outdir, "step.mlir"), "w") as f:
+        f.write(out)
+    return out
+
+
+def compile(module, *, target="cpu", amp=None, loss_scaling=None,
+            optimizer=None, pipeline=None, entry=None, amp_options=None,
+            target_options=None, cache=True, timeout=None):
+    """Compiles an FP32 training step (MLIR text or a .mlir path) into a
+    callable Step.
+
+    amp            None (FP32), "f16" or "bf16": `--auto-mixed-precision`
+    loss_scaling   None (the pass's default: dynamic for f16, none for bf16
+                   and FP32), "none", "static", "dynamic", a dict or
+                   mpt.LossScaling (init_scale, growth_interval, ...)
+    optimizer      None (grads out), "sgd", "momentum", "adam", "adamw", a
+                   dict or mpt.Optimizer (lr, weight_decay, clip_norm, ...)
+    pipeline       mpt-opt arguments (a string or a list) to run instead of
+                   the three above, e.g. "--auto-mixed-precision=dtype=bf16"
+    entry          the step's function (default: the only public one, or
+                   @step)
+    amp_options    more `auto-mixed-precision` options, e.g.
+                   {"keep_io_types": False, "deny": "linalg.matmul"}
+    target         "cpu" (mpt-lower-to-cpu) or "cuda" (mpt-lower-to-nvvm;
+                   target_options chip, features, format, opt_level and
+                   the pipeline's other options; the library is loaded at
+                   the first call, so it builds without a GPU)
+    cache          reuse the library built with the same inputs (cache_dir)
+    """
+    _check_target(target)
+    text, path = _read_module(module)
+    entry = _pick_entry(text, entry)
+    args = pipeline_args(target=target, amp=amp, loss_scaling=loss_scaling,
+                         optimizer=optimizer, pipeline=pipeline,
+                         amp_options=amp_options,
+                         target_options=target_options)
+    if pipeline is None:
+        _, ls = _transform_args(amp, loss_scaling, optimizer, amp_options)
+        init = {"init_scale": ls.init_scale if ls else None,
+                "hysteresis": ls.hysteresis if ls else None}
+    else:
+        init = _init_from_pipeline(args[:-1])
+    source_args, _ = signature.parse(text, entry)
+    hit = False
+    if cache:
+        root = cache_dir()
+        os.makedirs(root, exist_ok=True)
+        key = _cache_key(text, entry, target, args)
+        outdir = os.path.join(root, "%s-%s" % (target, key[:40]))
+        if os.path.exists(os.path.join(outdir, "meta.json")):
+            hit = True
+            with open(os.path.join(outdir, "step.mlir")) as f:
+                out = f.read()
+        else:
+            tmp = tempfile.mkdtemp(prefix=".build-", dir=root)
+            try:
+                out = _build(text, args, target, target_options, tmp,
+                             timeout)
+                with open(os.path.join(tmp, "meta.json"), "w") as f:
+                    json.dump({"entry": entry, "target": target,
+                               "args": args, "source": path}, f, indent=1)
+                try:
+                    os.rename(tmp, outdir)
+                except OSError:  # built meanwhile by another process
+                    shutil.rmtree(tmp, ignore_errors=True)
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+    else:
+        outdir = tempfile.mkdtemp(prefix="mpt-step-")
+        out = _build(text, args, target, target_options, outdir,
+                     timeout)
+    return Step(out, entry, target, outdir, args, source_args, init, hit)
+
+
+def _init_from_pipeline(args):
+    """init-scale and hysteresis named in a pipeline of the caller's."""
+    init = {"init_scale": None, "hysteresis": None}
+    joined = " ".join(args)
+    for key, conv in (("init_scale", float), ("hysteresis", int)):
+        m = re.search(r"\b%s=([^\s}]+)" % key.replace("_", "-"), joined)
+        if m:
+            init[key] = conv(m.group(1))
+    return init
+
+
+# --------------------------------------------------------------------- Step
+
+def _identifier(name, index):
+    name = re.sub(r"\W", "_", name or "")
+    if not name or name[0].isdigit():
+        name = "arg%d" % index
+    return name
+
+
+def _unique(names):
+    seen, out = {}, []
+    for n in names:
+        k = n
+        while k in seen:
+            seen[n] += 1
+            k = "%s_%d" % (n, seen[n])
+        seen.setdefault(k, 0)
+        out.append(k)
+    return out
+
+
+def _opt_state_names(params, count):
+    """Names of the optimizer state arguments, in the order
+    mpt-attach-optimizer appends them."""
+    if count == len(params):
+        return ["%s_momentum" % p for p in params]
+    if count == 2 * len(params) + 1:
+        return [n for p in params for n in ("%s_m" % p, "%s_v" % p)] + \
+            ["adam_t"]
+    return ["opt_state%d" % i for i in range(count)]
+
+
+class Results(dict):
+    """A step's results by name (in result order); also as attributes."""
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError("the step has no result %r (it returns: "
+                                 "%s)" % (name, ", ".join(self))) from None
+
+    def __dir__(self):
+        return list(self) + list(super().__dir__())
+
+
+class Step:
+    """A compiled training step. Call it with arrays by position or by
+    name; it returns Results by name. See docs/Python.md.
+
+    arguments / results   signature.Value lists (name, role, type, ...)
+    params, inputs, state names of the arguments of these roles (state:
+                          loss_scale, growth_tracker, hysteresis, opt_state)
+    loss_grad             the seed's name (None: a seed op in the body);
+                          it defaults to 1.0 when not passed
+    updates               {result name: the argument it is the next value of}
+    text, pipeline, path, cache_hit
+    """
+
+    def __init__(self, text, entry, target, path, pipeline, source_args,
+                 init, cache_hit):
+        self.text = text
+        self.entry = entry
+        self.target = target
+        self.path = path
+        self.pipeline = list(pipeline)
+        self.cache_hit = cache_hit
+        self._init = init
+        self._lib = None
+        args, results = signature.parse(text, entry)
+        self._name_values(args, results, source_args)
+        self.arguments, self.results = args, results
+        self._by_name = {a.name: a for a in args}
+        by_role = lambda role: tuple(a.name for a in args if a.role == role)
+        self.params = by_role("param")
+        self.inputs = by_role("input")
+        self.state = tuple(a.name for a in args if a.role in STATE_ROLES)
+        seeds = by_role("loss_grad")
+        self.loss_grad = seeds[0] if seeds else None
+        self.updates = {r.name: args[r.updates].name for r in results
+                        if r.updates is not None}
+
+    # -- naming
+
+    def _name_values(self, args, results, source_args):
+        names = []
+        params = []
+        for a in args:
+            if a.index < len(source_args):
+                n = _identifier(source_args[a.index].name, a.index)
+            elif a.role in _ROLE_NAMES:
+                n = _ROLE_NAMES[a.role]
+            else:
+                n = None  # opt_state: below
+            names.append(n)
+            if a.role == "param":
+                params.append(n)
+        opt = [i for i, n in enumerate(names) if n is None]
+        for i, n in zip(opt, _opt_state_names(
+                [_identifier(n, 0) for n in params], len(opt))):
+            names[i] = n
+        for a, n in zip(args, _unique(names)):
+            a.name = n
+        rnames = []
+        for r in results:
+            if r.updates is not None and r.updates < len(args):
+                n = args[r.updates].name
+            elif r.role == "grad" and r.grad_of is not None:
+                n = "grad_" + args[r.grad_of].name
+            elif r.role == "param_low" and r.copy_of is not None:
+                n = "%s_%s" % (args[r.copy_of].name, r.elem)
+            elif r.role in _ROLE_NAMES:
+                n = _ROLE_NAMES[r.role]
+            else:
+                n = "result%d" % r.index
+            rnames.append(n)
+        for r, n in zip(results, _unique(rnames)):
+            r.name = n
+
+    # -- state
+
+    def arg(self, name):
+        """The signature.Value of an argument, by name."""
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise KeyError("the step has no argument %r (it takes: %s)" % (
+                name, ", ".join(self._by_name))) from None
+
+    def init_state(self):
+        """The state a first step takes: the initial loss scale (as
+        compiled), growth tracker 0, hysteresis as compiled, optimizer
+        state zero. {name: numpy array}."""
+        out = {}
+        for name in self.state:
+            a = self._by_name[name]
+            dtype = _np_dtype(a.elem)
+            if a.role == "loss_scale":
+                v = self._init.get("init_scale")
+                out[name] = np.array(65536.0 if v is None else v, dtype)
+            elif a.role == "hysteresis":
+                v = self._init.get("hysteresis")
+                out[name] = np.array(1 if v is None else v, dtype)
+            else:
+                if any(d is None for d in a.shape):
+                    raise ValueError("state argument %s has a dynamic shape: "
+                                     "pass it yourself" % a.describe())
+                out[name] = np.zeros(a.shape, dtype)
+        return out
+
+    # -- calling
+
+    @property
+    def library(self):
+        """The loaded library (mpt.aot.Library or mpt.cuda.Library),
+        loaded at the first call."""
+        if self._lib is None:
+            if self.target == "cpu":
+                self._lib = aot.Library(
+                    os.path.join(self.path, "libstep.so"), self.text)
+            else:
+                from mpt import cuda
+                self._lib = cuda.load(self.path)
+        return self._lib
+
+    def bind(self, *args, **kwargs):
+        """The arguments in signature order as arrays, checked: each by
+        position or by name, the seed 1.0 unless given."""
+        n = len(self.arguments)
+        if len(args) > n:
+            raise TypeError("@%s takes %d arguments (%s), got %d" % (
+                self.entry, n, ", ".join(self._by_name), len(args)))
+        values = list(args) + [_MISSING] * (n - len(args))
+        for name, v in kwargs.items():
+            a = self._by_name.get(name)
+            if a is None:
+                raise TypeError("@%s got an unknown argument %r (it takes: "
+                                "%s)" % (self.entry, name,
+                                         ", ".join(self._by_name)))
+            if values[a.index] is not _MISSING:
+                raise TypeError("@%s got argument %r twice (by position and "
+                                "by name)" % (self.entry, name))
+            values[a.index] = v
+        missing = []
+        for a in self.arguments:
+            if values[a.index] is _MISSING:
+                if a.role == "loss_grad":
+                    values[a.index] = np.ones(
+                        [1 if d is None else d for d in a.shape],
+                        _np_dtype(a.elem))
+                else:
+                    missing.append(a)
+        if missing:
+            hint = ""
+            if any(a.role in STATE_ROLES for a in missing):
+                hint = " (the first step's state: step.init_state())"
+            raise TypeError("@%s missing %d argument%s: %s%s" % (
+                self.entry, len(missing), "s" if len(missing) > 1 else "",
+                ", ".join(a.describe() for a in missing), hint))
+        return [self._check(a, v) for a, v in zip(self.arguments, values)]
+
+    def _check(self, a, value):
+        if self.target == "cuda" and not isinstance(
+                value, (np.ndarray, np.generic)) and (
+                hasattr(value, "__cuda_array_interface__") or
+                hasattr(value, "__dlpack__")):
+            return value  # device buffers: mpt.cuda checks them
+        want = _np_dtype(a.elem)
+        if isinstance(value, (np.ndarray, np.generic)):
+            arr = np.asarray(value)
+            if arr.dtype != want and a.elem == "bf16" and \
+                    arr.dtype.name == "bfloat16":
+                arr = arr.view(np.uint16)
+            if arr.dtype != want:
+                raise TypeError("@%s argument %s: dtype %s, expected %s%s" % (
+                    self.entry, a.describe(), arr.dtype, want,
+                    " (bf16 as its bits)" if a.elem == "bf16" else ""))
+        else:
+            try:
+                raw = np.asarray(value)
+            except Exception as e:
+                raise TypeError("@%s argument %s: cannot read %s as an "
+                                "array: %s" % (self.entry, a.describe(),
+                                               type(value).__name__, e)) \
+                    from e
+            if raw.dtype.kind not in "biuf" or not np.can_cast(
+                    raw.dtype, want, "same_kind") and raw.dtype.kind != "b":
+                raise TypeError("@%s argument %s: %s of dtype %s, expected "
+                                "%s" % (self.entry, a.describe(),
+                                        type(value).__name__, raw.dtype,
+                                        want))
+            arr = raw.astype(want)
+        shape = a.shape
+        if arr.ndim != len(shape) or any(
+                s is not None and s != d for s, d in zip(shape, arr.shape)):
+            raise ValueError("@%s argument %s: shape %s does not fit %s" % (
+                self.entry, a.describe(), tuple(arr.shape),
+                "(" + ", ".join("?" if s is None else str(s)
+                                for s in shape) + ("," if len(shape) == 1
+                                                   else "") + ")"))
+        return arr
+
+    def __call__(self, *args, results="numpy", **kwargs):
+        """Runs the step; Results by name. `results="device"` (target
+        cuda) leaves them on the device as mpt.cuda.DeviceArrays."""
+        arrays = self.bind(*args, **kwargs)
+        lib = self.library
+        try:
+            if self.target == "cuda":
+                outs = lib.call(self.entry, *arrays, results=results)
+            else:
+                if results != "numpy":
+                    raise ValueError("results=%r needs target='cuda'"
+                                     % (results,))
+                outs = lib.call(self.entry, *arrays)
+        except (TypeError, ValueError) as e:
+            raise type(e)(self._name_arguments(str(e))) from e
+        return Results((r.name, o) for r, o in zip(self.results, outs))
+
+    def _name_arguments(self, message):
+        """mpt.cuda's 'argument #3 (...)' with the argument's name."""
+        def name(m):
+            i = int(m.group(1))
+            if i < len(self.arguments):
+                return "argument #%d '%s'" % (i, self.arguments[i].name)
+            return m.group(0)
+        return re.sub(r"argument #(\d+)", name, message)
+
+    def __repr__(self):
+        return "<mpt.Step @%s %s: %s -> %s>" % (
+            self.entry, self.target, ", ".join(self._by_name),
+            ", ".join(r.name for r in self.results))
+
+
+class _Missing:
+    def __repr__(self):
+        return "<missing>"
+
+
+_MISSING = _Missing()
+
+
+def _np_dtype(elem):
+    return np.dtype(aot._NP_TYPES[elem])
