@@ -10,6 +10,7 @@ the kernel's arguments are then the pointers of A, B and C, in that order.
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -49,6 +50,29 @@ CASES = [
     ("tf32_AtB", "tf32", 0, 4096, 4096, 4096, "km", "kn", "f32", "zero", None),
     ("tf32_ABt", "tf32", 0, 4096, 4096, 4096, "mk", "nk", "f32", "zero", None),
 ]
+# Hopper warpgroup kernels (mpt-select-mma-strategy wgmma=true: TMA,
+# mbarriers, wgmma), named <case>_wg, beside the mma.sync ones; the issue's
+# ragged shape 8000x8192x3000 both ways.
+CASES.append(("f16_ragged3000", "f16", 0, 8000, 8192, 3000, "mk", "kn",
+              "f32", "zero", None))
+CASES.append(("bf16_ragged3000", "bf16", 0, 8000, 8192, 3000, "mk", "kn",
+              "f32", "zero", None))
+WGMMA_CASES = ["f16_8192", "bf16_8192", "f16_4096", "bf16_4096",
+               "f16_ragged3000", "bf16_ragged3000", "f16_ragged8", "f16_m1",
+               "bf16_k8", "f16_AtB", "bf16_ABt", "bf16_AtBt",
+               "f16_out16_acc", "bf16_out16", "f32_acc"]
+CASES += [(c[0] + "_wg",) + c[1:] for c in CASES if c[0] in WGMMA_CASES]
+# Warpgroup tile variants (pinned: tile m, n, k, warps m, n, stages, wgmma).
+for base, pin in [("f16_8192", "128,256,64,8,1,4,wgmma"),
+                  ("bf16_8192", "128,256,64,8,1,4,wgmma"),
+                  ("f16_8192", "256,128,64,16,1,4,wgmma"),
+                  ("f16_4096", "128,256,64,8,1,4,wgmma"),
+                  ("f16_ragged3000", "128,256,64,8,1,4,wgmma")]:
+    c = next(c for c in CASES if c[0] == base)
+    tm, tn, _, _, _, st, _ = pin.split(",")
+    CASES.append(("%s_wg_t%sx%ss%s" % (base, tm, tn, st),) + c[1:10] + (pin,))
+# CUtensorMapDataType of the 16-bit formats.
+TMA_DATA_TYPE = {"f16": 6, "bf16": 9}
 # Storage type of a case's inputs.
 STORAGE = {"tf32": "f32"}
 
@@ -76,11 +100,12 @@ def case_mlir(case):
     ta, tb, tc = memref(a, st), memref(b, st), memref(c, oty)
     attr = ""
     if pin:
-        tm, tn, tk, wm, wn, st = pin.split(",")
+        tm, tn, tk, wm, wn, st = pin.split(",")[:6]
         attr = (" {mma_strategy = {tile = array<i64: %s, %s, %s>, "
                 "warps = array<i64: %s, %s>, stages = %s : i64, "
-                "group_m = 8 : i64, copy = array<i64: 8, 8>}}"
-                % (tm, tn, tk, wm, wn, st))
+                "group_m = 8 : i64, copy = array<i64: 8, 8>%s}}"
+                % (tm, tn, tk, wm, wn, st,
+                   ", wgmma" if pin.endswith(",wgmma") else ""))
     op = "linalg.batch_matmul" if batch else "linalg.matmul"
     lines = ["func.func @%s(%%a: %s, %%b: %s, %%c: %s) {" % (name, ta, tb, tc)]
     if init == "zero":
@@ -113,7 +138,8 @@ def build(outdir, tools, ptxas, only=None):
         with open(os.path.join(outdir, name + ".mlir"), "w") as f:
             f.write(src)
         select = "--mpt-select-mma-strategy" + (
-            "=allow-tf32=true" if case[1] == "tf32" else "")
+            "=allow-tf32=true" if case[1] == "tf32" else
+            "=wgmma=true" if name.endswith("_wg") else "")
         gpu = subprocess.run(
             [mpt_opt, "-", select,
              "--mpt-contraction-to-mma", "--gpu-kernel-outlining"],
@@ -122,12 +148,16 @@ def build(outdir, tools, ptxas, only=None):
             r"gpu.launch_func\s+@(\w+)::@(\w+) blocks in \(([^)]*)\) "
             r"threads in \(([^)]*)\)\s+dynamic_shared_memory_size (\S+) "
             r"args\(([^)]*)\)", gpu)
-        args = [x.split(":")[0].strip() for x in launch.group(6).split(",")]
-        if args != ["%arg0", "%arg1", "%arg2"]:
-            sys.exit("%s: kernel arguments are %s, not A, B, C" % (name, args))
         strat = re.search(r"mma_strategy = (\{[^}]*\})", subprocess.run(
             [mpt_opt, "-", select], input=src,
             capture_output=True, text=True, check=True).stdout).group(1)
+        args = [x.split(":")[0].strip() for x in launch.group(6).split(",")]
+        # A warpgroup kernel takes the TMA maps of A and B after them.
+        wgmma = "wgmma" in strat
+        if args[:3] != ["%arg0", "%arg1", "%arg2"] or len(args) != (
+                5 if wgmma else 3):
+            sys.exit("%s: kernel arguments are %s, not A, B, C%s"
+                     % (name, args, " and two tensor maps" if wgmma else ""))
         lowered = subprocess.run(
             [mpt_opt, "-", "--gpu-lower-to-nvvm-pipeline=cubin-chip=sm_90a "
              "cubin-features=+ptx80 cubin-format=isa "
@@ -149,18 +179,42 @@ def build(outdir, tools, ptxas, only=None):
         _, dt, batch, m, n, k, la, lb, out, init, _ = case
         tile = [int(x) for x in re.search(r"tile = array<i64: ([^>]*)>",
                                           strat).group(1).split(",")]
-        warps = [int(x) for x in re.search(r"warps = array<i64: ([^>]*)>",
-                                           strat).group(1).split(",")]
         smem = int(re.search(r"c(\d+)_i32", launch.group(5)).group(1))
+        threads = int(re.search(r"%c(\d+)", launch.group(4)).group(1))
+        maps = []
+        if wgmma:
+            # Boxes as mpt-contraction-to-mma makes them: [tile][64] for a
+            # K-major operand, [64][64] for a transposed one. The kernel
+            # takes the maps in the order outlining chose: follow each
+            # argument back to the operand it describes.
+            boxes = [[tile[0], 64] if la == "mk" else [64, 64],
+                     [tile[1], 64] if lb == "nk" else [64, 64]]
+            for arg in args[3:]:
+                ptr = re.search(re.escape(arg) + r" = builtin."
+                                r"unrealized_conversion_cast (%\w+)", gpu)
+                desc = re.search(re.escape(ptr.group(1)) + r" = nvgpu.tma."
+                                 r"create.descriptor (%\w+)", gpu)
+                src = re.search(re.escape(desc.group(1)) + r" = memref.cast "
+                                r"%arg(\d)", gpu)
+                operand = int(src.group(1))
+                maps.append(dict(operand=operand,
+                                 data_type=TMA_DATA_TYPE[dt],
+                                 box=boxes[operand]))
         grid = [-(-m // tile[0]) * -(-n // tile[1]), 1, max(batch, 1)]
         meta.append(dict(case=name, dtype=dt, batch=batch, m=m, n=n, k=k,
                          a=la, b=lb, out=out, init=init,
                          kernel=launch.group(2), grid=grid,
-                         block=[warps[0] * warps[1] * 32, 1, 1], smem=smem,
+                         block=[threads, 1, 1], smem=smem, tensor_maps=maps,
                          strategy=strat, ptxas=usage))
         print("%-24s %s | %s" % (name, strat, usage), flush=True)
     with open(os.path.join(outdir, "cases.json"), "w") as f:
         json.dump(meta, f, indent=1)
+    # gemm_run.py encodes the warpgroup kernels' TMA maps with mpt's runtime.
+    runtime = os.environ.get("MPT_CUDA_RUNTIME") or os.path.join(
+        os.path.dirname(os.path.abspath(tools)), "lib",
+        "libmpt_cuda_runtime.so")
+    if any(m["tensor_maps"] for m in meta):
+        shutil.copy(runtime, os.path.join(outdir, "libmpt_cuda_runtime.so"))
 
 
 if __name__ == "__main__":

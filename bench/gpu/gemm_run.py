@@ -38,8 +38,27 @@ def load(path, kernel, smem):
     return fn
 
 
-def launcher(fn, meta, tensors):
+def tensor_map(runtime, t, spec):
+    """The device address of the TMA map of 2-D tensor `t`, encoded by mpt's
+    runtime (mgpuTensorMapEncodeTiledMemref, as the step's host code calls
+    it) from a memref descriptor: 128-byte swizzle, 256-byte L2 promotion,
+    zero fill."""
+    fn = runtime.mgpuTensorMapEncodeTiledMemref
+    fn.restype = ctypes.c_void_p
+    fn.argtypes = [ctypes.c_int64, ctypes.c_void_p] + [ctypes.c_int64] * 5 + [
+        ctypes.POINTER(ctypes.c_int64)]
+    desc = (ctypes.c_int64 * 7)(t.data_ptr(), t.data_ptr(), 0, t.shape[0],
+                                t.shape[1], t.stride(0), t.stride(1))
+    box = (ctypes.c_int64 * 2)(*spec["box"])
+    ptr = fn(2, ctypes.addressof(desc), spec["data_type"], 0, 3, 3, 0, box)
+    if not ptr:
+        raise RuntimeError("mgpuTensorMapEncodeTiledMemref failed")
+    return ptr
+
+
+def launcher(fn, meta, tensors, maps=()):
     ptrs = [ctypes.c_void_p(t.data_ptr()) for t in tensors]
+    ptrs += [ctypes.c_void_p(m) for m in maps]
     params = (ctypes.c_void_p * len(ptrs))(
         *[ctypes.addressof(p) for p in ptrs])
     g, blk = meta["grid"], meta["block"]
@@ -86,7 +105,12 @@ def run_case(meta, d):
     c0 = torch.randn(lead + [m, n], device=dev).to(odt)
     fn = load(os.path.join(d, meta["case"] + ".cubin"), meta["kernel"],
               meta["smem"])
-    launch = launcher(fn, meta, [a_st, b_st, c])
+    maps = []
+    if meta.get("tensor_maps"):
+        runtime = ctypes.CDLL(os.path.join(d, "libmpt_cuda_runtime.so"))
+        maps = [tensor_map(runtime, [a_st, b_st][spec["operand"]], spec)
+                for spec in meta["tensor_maps"]]
+    launch = launcher(fn, meta, [a_st, b_st, c], maps)
     acc = meta["init"] == "acc"
     if acc:
         c.copy_(c0)

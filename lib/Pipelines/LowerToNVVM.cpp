@@ -82,6 +82,8 @@ static void addKernels(OpPassManager &pm, const LowerToNVVMOptions &options) {
     SelectMMAStrategyOptions select;
     select.epilogueStages = options.epilogueStages;
     select.allowTF32 = options.tf32;
+    // wgmma and setmaxnreg exist only on the "a" target of Hopper.
+    select.wgmma = options.wgmma && options.chip.getValue() == "sm_90a";
     pm.addPass(createSelectMMAStrategy(select));
   }
   LinalgToGPULaunchOptions launch;

@@ -1,22 +1,25 @@
 // Tensor cores in mpt-lower-to-nvvm (use-mma, on by default): every f16/bf16
-// contraction of a mixed-precision step becomes an mma.sync kernel
-// (`<fn>_mma<n>_<op>`, in the step's one GPU module); FP32 contractions
-// (unless tf32=true) and convolutions keep the generic kernels
-// (`<fn>_<n>_<op>`, a thread per output element looping over K).
+// contraction of a mixed-precision step becomes a tensor-core kernel
+// (`<fn>_mma<n>_<op>`, in the step's one GPU module): on sm_90a (the
+// default chip) a warpgroup kernel (TMA, mbarriers, wgmma) where TMA can
+// load both operands, else mma.sync; FP32 contractions (unless tf32=true)
+// and convolutions keep the generic kernels (`<fn>_<n>_<op>`, a thread per
+// output element looping over K).
 
 // The shipped MLP: 2 forward matmuls, 3 backward ones (dX of layer 1, dW of
 // both), which read their operands transposed through their indexing maps
-// (mpt-fold-transposes: generics, no transpose kernels).
+// (mpt-fold-transposes: generics, no transpose kernels). With wgmma=false,
+// all on mma.sync.
 // RUN: mpt-opt %mpt_src/examples/mlp.mlir --auto-mixed-precision=dtype=bf16 \
-// RUN:   | mpt-opt --mpt-lower-to-nvvm="format=isa" \
+// RUN:   | mpt-opt --mpt-lower-to-nvvm="format=isa wgmma=false" \
 // RUN:   | %PYTHON %S/../Integration/GPU/Inputs/extract_ptx.py \
-// RUN:   | FileCheck %s --check-prefix=BF16 \
+// RUN:   | FileCheck %s --check-prefix=BF16 --implicit-check-not=wgmma \
 // RUN:       --implicit-check-not="{{step_[0-9]+_(batch_)?matmul}}"
 // RUN: mpt-opt %mpt_src/examples/mlp.mlir \
 // RUN:     --auto-mixed-precision="dtype=f16 loss-scaling=dynamic" \
-// RUN:   | mpt-opt --mpt-lower-to-nvvm="format=isa" \
+// RUN:   | mpt-opt --mpt-lower-to-nvvm="format=isa wgmma=false" \
 // RUN:   | %PYTHON %S/../Integration/GPU/Inputs/extract_ptx.py \
-// RUN:   | FileCheck %s --check-prefix=F16 \
+// RUN:   | FileCheck %s --check-prefix=F16 --implicit-check-not=wgmma \
 // RUN:       --implicit-check-not="{{step_[0-9]+_(batch_)?matmul}}"
 
 // BF16-COUNT-2: .entry step_mma{{[0-9]+}}_matmul(
@@ -28,6 +31,34 @@
 // F16-COUNT-3: .entry step_mma{{[0-9]+}}_generic(
 // F16: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
 // F16-NOT: .bf16.bf16.f32
+
+// By default (sm_90a, wgmma=true): the two contractions whose operands all
+// have rows of a multiple of 16 bytes (the first layer's forward and weight
+// gradient: 8, 16 and 32 columns) are warpgroup kernels: TMA loads
+// completing on mbarriers, wgmma m64n128k16 with f32 accumulators; the
+// three that read a matrix of 10 columns stay on mma.sync. On sm_80 none
+// is a warpgroup kernel.
+// RUN: mpt-opt %mpt_src/examples/mlp.mlir --auto-mixed-precision=dtype=bf16 \
+// RUN:   | mpt-opt --mpt-lower-to-nvvm="format=isa" \
+// RUN:   | %PYTHON %S/../Integration/GPU/Inputs/extract_ptx.py \
+// RUN:   | FileCheck %s --check-prefix=WGMMA
+// WGMMA: .entry step_mma{{[0-9]+}}_
+// WGMMA: mbarrier.init.shared.b64
+// WGMMA: fence.mbarrier_init.release.cluster
+// WGMMA: mbarrier.arrive.expect_tx.shared.b64
+// WGMMA: cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes
+// WGMMA: mbarrier.try_wait.parity.shared.b64
+// WGMMA: wgmma.fence.sync.aligned
+// WGMMA: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16
+// WGMMA: wgmma.commit_group.sync.aligned
+// WGMMA: wgmma.wait_group.sync.aligned 1
+// WGMMA: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// RUN: mpt-opt %mpt_src/examples/mlp.mlir --auto-mixed-precision=dtype=bf16 \
+// RUN:   | mpt-opt --mpt-lower-to-nvvm="format=isa chip=sm_80" \
+// RUN:   | %PYTHON %S/../Integration/GPU/Inputs/extract_ptx.py \
+// RUN:   | FileCheck %s --check-prefix=SM80 --implicit-check-not=wgmma \
+// RUN:       --implicit-check-not=cp.async.bulk
+// SM80: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 
 // use-mma=false: the same step's contractions are generic kernels.
 // RUN: mpt-opt %mpt_src/examples/mlp.mlir --auto-mixed-precision=dtype=bf16 \

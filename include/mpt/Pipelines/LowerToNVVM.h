@@ -38,6 +38,13 @@ struct LowerToNVVMOptions
                      "the others, and all of them when false, lower like "
                      "any linalg op"),
       llvm::cl::init(true)};
+  Option<bool> wgmma{
+      *this, "wgmma",
+      llvm::cl::desc("On sm_90a, run 16-bit contractions whose operands TMA "
+                     "can load as Hopper warpgroup kernels (TMA, mbarriers, "
+                     "wgmma; mpt-select-mma-strategy wgmma); the others, and "
+                     "all of them when false or on other chips, on mma.sync"),
+      llvm::cl::init(true)};
   Option<bool> tf32{
       *this, "tf32",
       llvm::cl::desc("Also run FP32 contractions on tensor cores, as TF32 "

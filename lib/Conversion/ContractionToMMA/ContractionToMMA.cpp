@@ -130,6 +130,17 @@ public:
   void emit();
 
 private:
+  gpu::LaunchOp beginLaunch(Value &raw);
+  void emitMMASync(Value raw);
+  void emitWarpgroup(Value raw, Value descA, Value descB);
+  Value createTensorMap(Value memref, ArrayRef<int64_t> box);
+  Value useTensorMap(Value map);
+  void emitProducer(Value raw, Value pad, Value barriers, Value descA,
+                    Value descB);
+  void emitConsumers(Value raw, Value pad, Value barriers);
+  Value matrixDescriptor(Value address, int64_t leadingBytes,
+                         int64_t strideBytes);
+  void syncComputeThreads();
   GlobalMatrix view2D(Value memref, Value batch);
   void loadTile(const GlobalMatrix &g, Value r0, Value c0, const SharedTile &t,
                 Value stage, int64_t width, SmallVector<Value> &tokens);
@@ -199,6 +210,10 @@ private:
   /// padding of a staging row: with a row stride of 8 (mod 32) words, the
   /// four rows of a half-warp's 8-byte fragment writes hit 32 distinct banks.
   static constexpr int64_t kStagedWidth = 4, kStagingPad = 8;
+  /// Columns of a TMA box of an M- or N-major tile (128 bytes of 16 bits).
+  static constexpr int64_t kBoxWidth = 64;
+  /// The suspend-time hint of an mbarrier wait (ns); the wait loops anyway.
+  static constexpr int64_t kMaxWaitTicks = 10000000;
   bool isBF16;
   /// f32 inputs rounded to TF32, mma.sync m16n8k8 (the strategy's `tf32`).
   bool tf32;
@@ -758,7 +773,7 @@ void KernelEmitter::storeResultsStaged(ArrayRef<Value> acc) {
   // its id and (k * threads) % perRow.
   DenseMap<std::pair<int64_t, int64_t>, SmallVector<Value>> rowInvariant;
   for (int64_t mi = 0; mi < fragsM; ++mi) {
-    gpu::BarrierOp::create(b, loc);
+    syncComputeThreads();
     for (int64_t ni = 0; ni < fragsN; ++ni) {
       for (int64_t h = 0; h < 2; ++h) {
         int64_t base = (mi * fragsN + ni) * 4 + 2 * h;
@@ -771,7 +786,7 @@ void KernelEmitter::storeResultsStaged(ArrayRef<Value> acc) {
                                 /*nontemporal=*/false, llvm::Align(8));
       }
     }
-    gpu::BarrierOp::create(b, loc);
+    syncComputeThreads();
     // Where each sweep's elements are, then all their loads, then the
     // epilogue and the stores.
     SmallVector<std::array<Value, 4>> at; // staging row, column; C row, col
@@ -854,7 +869,11 @@ void KernelEmitter::storeResults(ArrayRef<Value> acc) {
         storeFragmentRow(acc, mi, ni, h, /*masked=*/true);
 }
 
-void KernelEmitter::emit() {
+/// The gpu.launch of the kernel at the builder's position, one block per
+/// tile of C (z: the batch), and at the start of its body (where it leaves
+/// the builder) the operand views, thread and tile indices, and `raw`, the
+/// dynamic shared memory.
+gpu::LaunchOp KernelEmitter::beginLaunch(Value &raw) {
   MLIRContext *ctx = b.getContext();
   // Launch configuration, computed on the host.
   Value hostA = c.a, hostB = c.b, hostC = c.c;
@@ -874,7 +893,7 @@ void KernelEmitter::emit() {
   // Named like the generic kernels and in the same GPU module, so that a
   // step loads one binary and a profile names the op.
   auto launch = gpu::LaunchOp::create(
-      b, loc, tiles, one, batches, im.c(s.numThreads()), one, one, smem,
+      b, loc, tiles, one, batches, im.c(s.launchThreads()), one, one, smem,
       /*asyncTokenType=*/nullptr, /*asyncDependencies=*/{},
       /*workgroupAttributions=*/{}, /*privateAttributions=*/{},
       /*clusterSizeX=*/nullptr, /*clusterSizeY=*/nullptr,
@@ -882,7 +901,6 @@ void KernelEmitter::emit() {
       kernelName ? SymbolRefAttr::get(ctx, kernelName->first) : nullptr,
       kernelName ? SymbolRefAttr::get(ctx, kernelName->second) : nullptr);
   Block &body = launch.getBody().front();
-  OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(&body);
 
   // Operand views first, in the order A, B, C: kernel outlining then passes
@@ -914,11 +932,39 @@ void KernelEmitter::emit() {
   n0 = im.mul(im.div(inGroup, groupRows), s.tileN);
   numK = im.ceilDiv(dimK, s.tileK);
 
-  // Shared memory: the A ring, then the B ring.
   auto wg = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
   auto bytes = MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
                                MemRefLayoutAttrInterface(), wg);
-  Value raw = gpu::DynamicSharedMemoryOp::create(b, loc, bytes);
+  raw = gpu::DynamicSharedMemoryOp::create(b, loc, bytes);
+  return launch;
+}
+
+void KernelEmitter::emit() {
+  OpBuilder::InsertionGuard guard(b);
+  Value descA, descB;
+  if (s.wgmma) {
+    // The TMA boxes: a tile row of 64 elements (128 bytes, the swizzle's
+    // width) along K, or 64 along M or N for a transposed operand.
+    descA = createTensorMap(c.a, c.aKContiguous
+                                     ? ArrayRef<int64_t>{s.tileM, s.tileK}
+                                     : ArrayRef<int64_t>{s.tileK, kBoxWidth});
+    descB = createTensorMap(c.b, c.bKContiguous
+                                     ? ArrayRef<int64_t>{s.tileN, s.tileK}
+                                     : ArrayRef<int64_t>{s.tileK, kBoxWidth});
+  }
+  Value raw;
+  beginLaunch(raw);
+  if (s.wgmma)
+    emitWarpgroup(raw, descA, descB);
+  else
+    emitMMASync(raw);
+  gpu::TerminatorOp::create(b, loc);
+}
+
+void KernelEmitter::emitMMASync(Value raw) {
+  MLIRContext *ctx = b.getContext();
+  auto wg = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+  // Shared memory: the A ring, then the B ring.
   // A K-contiguous tile is [outer][k], the other [k][outer].
   auto ring = [&](int64_t outer, bool kContiguous, int64_t offset) {
     int64_t rows = kContiguous ? outer : s.tileK;
@@ -968,7 +1014,261 @@ void KernelEmitter::emit() {
     nvgpu::DeviceAsyncWaitOp::create(b, loc, anyToken, b.getI32IntegerAttr(0));
   SmallVector<Value> acc(loop.getResults().begin(), loop.getResults().end());
   storeResults(acc);
-  gpu::TerminatorOp::create(b, loc);
+}
+
+//===----------------------------------------------------------------------===//
+// Warpgroup (wgmma) kernels
+//===----------------------------------------------------------------------===//
+//
+// Block: warps_m / 4 consumer warpgroups (threads 0 .. 32 * warps_m - 1),
+// then one producer warpgroup. Shared memory: a ring of `stages` A tiles,
+// then `stages` B tiles, aligned to 1024 bytes, each stored as TMA writes
+// it with the 128-byte swizzle; 2 * stages mbarriers: full[i] (the
+// producer's expect_tx, completed by TMA's bytes) and empty[i] (an arrival
+// of every consumer thread once its wgmmas reading stage i are done).
+//
+// A K-major operand tile is one box [rows][64 of K]; an M- or N-major one
+// is tile / 64 boxes [64 of K][64 of M or N], one after the other. Either
+// way the rows of warpgroup g start 8 KiB * g into the A tile, and a K
+// step of 16 is 32 bytes into a K-major tile, 16 rows (2 KiB) into the
+// other.
+//
+// Each consumer warpgroup computes 64 rows x tile_n with wgmma
+// m64n<tile_n>k16 into tile_n / 2 f32 registers a thread, in the layout of
+// tile_n / 8 mma.sync m16n8 accumulators of the warp's 16 rows: the
+// epilogue of the mma.sync kernel (warps [warps_m, 1]) stores them as is.
+
+/// The TMA descriptor of a 2-D operand, made on the host (the runtime
+/// encodes it once per distinct map and keeps the device copy).
+Value KernelEmitter::createTensorMap(Value memref, ArrayRef<int64_t> box) {
+  MLIRContext *ctx = b.getContext();
+  auto wg = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+  auto type = nvgpu::TensorMapDescriptorType::get(
+      ctx, MemRefType::get(box, c.inputType, MemRefLayoutAttrInterface(), wg),
+      nvgpu::TensorMapSwizzleKind::SWIZZLE_128B,
+      nvgpu::TensorMapL2PromoKind::L2PROMO_256B,
+      nvgpu::TensorMapOOBKind::OOB_ZERO,
+      nvgpu::TensorMapInterleaveKind::INTERLEAVE_NONE);
+  auto memrefType = cast<MemRefType>(memref.getType());
+  Value unranked = memref::CastOp::create(
+      b, loc, UnrankedMemRefType::get(c.inputType, memrefType.getMemorySpace()),
+      memref);
+  SmallVector<Value> dims = {im.c(box[0]), im.c(box[1])};
+  Value desc =
+      nvgpu::TmaCreateDescriptorOp::create(b, loc, type, unranked, dims);
+  // The kernel takes the map's device address as a pointer (what the
+  // descriptor lowers to): gpu.func arguments of nvgpu types have no
+  // lowering. useTensorMap casts it back inside the kernel.
+  return UnrealizedConversionCastOp::create(
+             b, loc, LLVM::LLVMPointerType::get(ctx), desc)
+      .getResult(0);
+}
+
+/// The descriptor of `map` (createTensorMap's pointer) inside the kernel.
+Value KernelEmitter::useTensorMap(Value map) {
+  Type type =
+      map.getDefiningOp<UnrealizedConversionCastOp>().getOperand(0).getType();
+  return UnrealizedConversionCastOp::create(b, loc, type, map).getResult(0);
+}
+
+/// A wgmma shared-memory matrix descriptor: start address, leading and
+/// stride byte offsets (each >> 4, 14 bits), 128-byte swizzle. The ring is
+/// 1024-byte aligned, so the base offset is 0.
+Value KernelEmitter::matrixDescriptor(Value address, int64_t leadingBytes,
+                                      int64_t strideBytes) {
+  Type i64 = b.getI64Type();
+  auto constant = [&](uint64_t v) {
+    return arith::ConstantIntOp::create(b, loc, i64, int64_t(v));
+  };
+  Value a = arith::IndexCastUIOp::create(b, loc, i64, address);
+  a = arith::AndIOp::create(
+      b, loc, arith::ShRUIOp::create(b, loc, a, constant(4)), constant(0x3FFF));
+  uint64_t fixed = (uint64_t((leadingBytes >> 4) & 0x3FFF) << 16) |
+                   (uint64_t((strideBytes >> 4) & 0x3FFF) << 32) |
+                   (uint64_t(1) << 62);
+  return arith::OrIOp::create(b, loc, a, constant(fixed));
+}
+
+/// A barrier of the threads that store the tile: the block, or with wgmma
+/// the consumer warpgroups (named barrier 1; the producer has left).
+void KernelEmitter::syncComputeThreads() {
+  if (!s.wgmma) {
+    gpu::BarrierOp::create(b, loc);
+    return;
+  }
+  Type i32 = b.getI32Type();
+  Value id = arith::ConstantIntOp::create(b, loc, i32, 1);
+  Value count = arith::ConstantIntOp::create(b, loc, i32, s.numThreads());
+  NVVM::BarrierOp::create(b, loc, /*res=*/Type(), id, count,
+                          /*reductionOp=*/nullptr,
+                          /*reductionPredicate=*/Value());
+}
+
+void KernelEmitter::emitWarpgroup(Value raw, Value descA, Value descB) {
+  MLIRContext *ctx = b.getContext();
+  auto wg = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+  // The ring starts at the first 1024-byte boundary of dynamic shared
+  // memory (sharedMemoryBytes has room for it).
+  int64_t align = mpt::MMAStrategy::kSwizzleAlign;
+  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, raw);
+  Value pad = im.rem(im.sub(im.c(align), im.rem(base, align)), align);
+  auto groupType = nvgpu::MBarrierGroupType::get(ctx, wg, 2 * s.stages);
+  Value barriers = nvgpu::MBarrierCreateOp::create(b, loc, groupType);
+  auto first = scf::IfOp::create(b, loc, im.ult(tid, im.c(1)), false);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(first.thenBlock());
+    for (int64_t i = 0; i < s.stages; ++i) {
+      nvgpu::MBarrierInitOp::create(b, loc, barriers, im.c(1), im.c(i),
+                                    Value());
+      nvgpu::MBarrierInitOp::create(b, loc, barriers, im.c(s.numThreads()),
+                                    im.c(s.stages + i), Value());
+    }
+    NVVM::FenceMbarrierInitOp::create(b, loc);
+  }
+  gpu::BarrierOp::create(b, loc);
+  auto roles = scf::IfOp::create(b, loc, im.ule(im.c(s.numThreads()), tid),
+                                 /*withElseRegion=*/true);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(roles.thenBlock());
+    emitProducer(raw, pad, barriers, useTensorMap(descA), useTensorMap(descB));
+    b.setInsertionPointToStart(roles.elseBlock());
+    emitConsumers(raw, pad, barriers);
+  }
+}
+
+/// One thread of the producer warpgroup: for each K tile, waits until the
+/// consumers have released its stage, then has TMA load the A and B tiles.
+void KernelEmitter::emitProducer(Value raw, Value pad, Value barriers,
+                                 Value descA, Value descB) {
+  MLIRContext *ctx = b.getContext();
+  auto wg = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+  auto leader =
+      scf::IfOp::create(b, loc, im.ult(tid, im.c(s.numThreads() + 1)), false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(leader.thenBlock());
+  auto loop = scf::ForOp::create(b, loc, im.c(0), numK, im.c(1));
+  b.setInsertionPointToStart(loop.getBody());
+  Value kt = loop.getInductionVar();
+  Value stage = im.rem(kt, s.stages), round = im.div(kt, s.stages);
+  // Round r of a stage waits for the consumers' release of round r - 1.
+  auto refill = scf::IfOp::create(b, loc, im.ule(im.c(s.stages), kt), false);
+  {
+    OpBuilder::InsertionGuard inner(b);
+    b.setInsertionPointToStart(refill.thenBlock());
+    Value parity = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                         im.rem(round, 2), im.c(0));
+    nvgpu::MBarrierTryWaitParityOp::create(
+        b, loc, barriers, parity, im.c(kMaxWaitTicks), im.add(stage, s.stages));
+  }
+  int64_t tileBytesA = s.tileM * s.tileK * 2,
+          tileBytesB = s.tileN * s.tileK * 2;
+  nvgpu::MBarrierArriveExpectTxOp::create(
+      b, loc, barriers, im.c(tileBytesA + tileBytesB), stage, Value());
+  Value k0 = im.mul(kt, s.tileK);
+  auto load = [&](Value desc, Value offset, ArrayRef<int64_t> box, Value col,
+                  Value row) {
+    auto type =
+        MemRefType::get(box, c.inputType, MemRefLayoutAttrInterface(), wg);
+    Value dst = memref::ViewOp::create(b, loc, type, raw, offset, ValueRange{});
+    nvgpu::TmaAsyncLoadOp::create(b, loc, dst, barriers, desc,
+                                  ValueRange{col, row}, stage, Value(),
+                                  Value());
+  };
+  // K-major: one box; M- or N-major: one box per 64 columns.
+  auto loadTile = [&](Value desc, Value offset, int64_t rows, bool kMajor,
+                      Value r0) {
+    if (kMajor) {
+      load(desc, offset, {rows, s.tileK}, k0, r0);
+      return;
+    }
+    for (int64_t j = 0; j < rows / kBoxWidth; ++j)
+      load(desc, im.add(offset, j * kBoxWidth * s.tileK * 2),
+           {s.tileK, kBoxWidth}, im.add(r0, j * kBoxWidth), k0);
+  };
+  Value offsetA = im.add(pad, im.mul(stage, tileBytesA));
+  Value offsetB =
+      im.add(im.add(pad, s.stages * tileBytesA), im.mul(stage, tileBytesB));
+  loadTile(descA, offsetA, s.tileM, c.aKContiguous, m0);
+  loadTile(descB, offsetB, s.tileN, c.bKContiguous, n0);
+}
+
+/// The consumer warpgroups: per K tile, wait for its stage, issue the
+/// tile_k / 16 wgmmas as one group, wait for the previous tile's group and
+/// release that tile's stage. Then the epilogue.
+void KernelEmitter::emitConsumers(Value raw, Value pad, Value barriers) {
+  MLIRContext *ctx = b.getContext();
+  Type f32 = b.getF32Type();
+  int64_t accCount = s.tileN / 2;
+  auto accType =
+      LLVM::LLVMStructType::getLiteral(ctx, SmallVector<Type>(accCount, f32));
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+  Value init = LLVM::PoisonOp::create(b, loc, accType);
+  for (int64_t i = 0; i < accCount; ++i)
+    init = LLVM::InsertValueOp::create(b, loc, init, zero, i);
+  Value base = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, raw);
+  Value group = im.div(tid, mpt::MMAStrategy::kWarpgroupThreads);
+  int64_t tileBytesA = s.tileM * s.tileK * 2,
+          tileBytesB = s.tileN * s.tileK * 2;
+  int64_t rowsBytes = kBoxWidth * s.tileK * 2; // 64 rows of a K-major tile
+  // K-major: a K step of 16 is 32 bytes; M/N-major: 16 rows of 128 bytes.
+  int64_t kStepA = c.aKContiguous ? 32 : 16 * 128;
+  int64_t kStepB = c.bKContiguous ? 32 : 16 * 128;
+  // Leading byte offset: unused for K-major, the next 64 columns for the
+  // other; stride byte offset: the next 8 rows (K-major) or 8 K (other).
+  int64_t lboA = c.aKContiguous ? 16 : rowsBytes;
+  int64_t lboB = c.bKContiguous ? 16 : rowsBytes;
+  NVVM::WGMMATypes type =
+      isBF16 ? NVVM::WGMMATypes::bf16 : NVVM::WGMMATypes::f16;
+  auto loop = scf::ForOp::create(b, loc, im.c(0), numK, im.c(1), init);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value kt = loop.getInductionVar();
+    Value stage = im.rem(kt, s.stages);
+    Value parity =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne,
+                              im.rem(im.div(kt, s.stages), 2), im.c(0));
+    nvgpu::MBarrierTryWaitParityOp::create(b, loc, barriers, parity,
+                                           im.c(kMaxWaitTicks), stage);
+    Value addrA = im.add(im.add(base, pad), im.add(im.mul(stage, tileBytesA),
+                                                   im.mul(group, rowsBytes)));
+    Value addrB = im.add(im.add(base, pad), im.add(im.c(s.stages * tileBytesA),
+                                                   im.mul(stage, tileBytesB)));
+    NVVM::WgmmaFenceAlignedOp::create(b, loc);
+    Value acc = loop.getRegionIterArgs().front();
+    for (int64_t kk = 0; kk < s.tileK / 16; ++kk) {
+      Value da = matrixDescriptor(im.add(addrA, kk * kStepA), lboA, 1024);
+      Value db = matrixDescriptor(im.add(addrB, kk * kStepB), lboB, 1024);
+      acc = NVVM::WgmmaMmaAsyncOp::create(
+          b, loc, accType, acc, da, db,
+          NVVM::MMAShapeAttr::get(ctx, 64, s.tileN, 16), type, type,
+          NVVM::WGMMATypes::f32, NVVM::WGMMAScaleOut::one,
+          NVVM::WGMMAScaleIn::one, NVVM::WGMMAScaleIn::one,
+          c.aKContiguous ? NVVM::MMALayout::row : NVVM::MMALayout::col,
+          c.bKContiguous ? NVVM::MMALayout::col : NVVM::MMALayout::row,
+          /*satfinite=*/nullptr);
+    }
+    NVVM::WgmmaGroupSyncAlignedOp::create(b, loc);
+    // The group of tile kt - 1 is done: its stage may be refilled.
+    NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 1);
+    auto release = scf::IfOp::create(b, loc, im.ult(im.c(0), kt), false);
+    {
+      OpBuilder::InsertionGuard inner(b);
+      b.setInsertionPointToStart(release.thenBlock());
+      Value previous = im.rem(im.add(kt, s.stages - 1), s.stages);
+      nvgpu::MBarrierArriveOp::create(b, loc,
+                                      nvgpu::MBarrierTokenType::get(ctx),
+                                      barriers, im.add(previous, s.stages));
+    }
+    scf::YieldOp::create(b, loc, acc);
+  }
+  NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
+  SmallVector<Value> acc;
+  for (int64_t i = 0; i < accCount; ++i)
+    acc.push_back(LLVM::ExtractValueOp::create(b, loc, loop.getResult(0), i));
+  storeResults(acc);
 }
 
 /// A zero fill of exactly `output`, right before `op`: the kernel can write

@@ -137,6 +137,8 @@ DictionaryAttr toAttr(MLIRContext *ctx, const MMAStrategy &s) {
       b.getNamedAttr("warps", b.getDenseI64ArrayAttr({s.warpsM, s.warpsN}))};
   if (s.tf32)
     entries.push_back(b.getNamedAttr("tf32", b.getUnitAttr()));
+  if (s.wgmma)
+    entries.push_back(b.getNamedAttr("wgmma", b.getUnitAttr()));
   return b.getDictionaryAttr(entries);
 }
 
@@ -177,12 +179,16 @@ FailureOr<MMAStrategy> readStrategy(Operation *op) {
   s.groupM = *groupM;
   if (std::optional<int64_t> stagesAfter = integer("epilogue_stages"))
     s.epilogueStages = *stagesAfter;
-  if (Attribute tf32 = dict.get("tf32")) {
-    auto flag = dyn_cast<BoolAttr>(tf32);
-    if (!isa<UnitAttr>(tf32) && !flag)
-      return op->emitError() << "'" << kMMAStrategyAttrName
-                             << "' key tf32 must be a unit or bool attribute";
-    s.tf32 = !flag || flag.getValue();
+  for (auto [key, field] : {std::pair<StringRef, bool *>("tf32", &s.tf32),
+                            std::pair<StringRef, bool *>("wgmma", &s.wgmma)}) {
+    Attribute value = dict.get(key);
+    if (!value)
+      continue;
+    auto flag = dyn_cast<BoolAttr>(value);
+    if (!isa<UnitAttr>(value) && !flag)
+      return op->emitError() << "'" << kMMAStrategyAttrName << "' key " << key
+                             << " must be a unit or bool attribute";
+    *field = !flag || flag.getValue();
   }
   return s;
 }
@@ -203,6 +209,15 @@ int64_t maxCopyWidth(MemRefType type) {
   return 1;
 }
 
+namespace {
+LogicalResult verifyCopies(const MMAStrategy &s, int64_t maxA, int64_t maxB,
+                           llvm::function_ref<InFlightDiagnostic()> fail);
+LogicalResult
+verifyWarpgroupStrategy(const MMAStrategy &s, const MMAContraction &c,
+                        int64_t maxA, int64_t maxB,
+                        llvm::function_ref<InFlightDiagnostic()> fail);
+} // namespace
+
 LogicalResult verifyStrategy(Operation *op, const MMAStrategy &s,
                              const MMAContraction &c,
                              int64_t sharedMemoryLimit) {
@@ -222,7 +237,7 @@ LogicalResult verifyStrategy(Operation *op, const MMAStrategy &s,
                      "(8 with tf32)";
   if (s.tileM % (16 * s.warpsM) != 0 || s.tileN % (16 * s.warpsN) != 0)
     return fail() << "each warp needs a multiple of 16 rows and 16 columns";
-  if (s.numThreads() > 1024)
+  if (s.launchThreads() > 1024)
     return fail() << "more than 1024 threads per block";
   if (s.stages < 2 || s.groupM < 1)
     return fail() << "stages must be >= 2 and group_m >= 1";
@@ -231,6 +246,23 @@ LogicalResult verifyStrategy(Operation *op, const MMAStrategy &s,
                   << "]";
   int64_t maxA = maxCopyWidth(cast<MemRefType>(c.a.getType()));
   int64_t maxB = maxCopyWidth(cast<MemRefType>(c.b.getType()));
+  if (s.wgmma) {
+    if (failed(verifyWarpgroupStrategy(s, c, maxA, maxB, fail)))
+      return failure();
+  } else if (failed(verifyCopies(s, maxA, maxB, fail))) {
+    return failure();
+  }
+  if (s.sharedMemoryBytes() > sharedMemoryLimit)
+    return fail() << "needs " << s.sharedMemoryBytes()
+                  << " bytes of shared memory, more than the limit of "
+                  << sharedMemoryLimit;
+  return success();
+}
+
+namespace {
+/// The cp.async copies of an mma.sync kernel.
+LogicalResult verifyCopies(const MMAStrategy &s, int64_t maxA, int64_t maxB,
+                           llvm::function_ref<InFlightDiagnostic()> fail) {
   // cp.async moves 4, 8 or 16 bytes; 16-bit elements one at a time are
   // loaded synchronously.
   int64_t widest = 16 / s.inputBytes();
@@ -247,12 +279,31 @@ LogicalResult verifyStrategy(Operation *op, const MMAStrategy &s,
   if (perThreadA % s.numThreads() != 0 || perThreadB % s.numThreads() != 0)
     return fail() << "the threads of a block do not evenly share the copies "
                      "of a tile";
-  if (s.sharedMemoryBytes() > sharedMemoryLimit)
-    return fail() << "needs " << s.sharedMemoryBytes()
-                  << " bytes of shared memory, more than the limit of "
-                  << sharedMemoryLimit;
   return success();
 }
+
+/// A warpgroup kernel: TMA boxes of 64 16-bit elements (one 128-byte
+/// swizzle row) along K, and along M or N for a transposed operand; each
+/// warpgroup 64 rows of the tile; wgmma's N at most 256.
+LogicalResult
+verifyWarpgroupStrategy(const MMAStrategy &s, const MMAContraction &c,
+                        int64_t maxA, int64_t maxB,
+                        llvm::function_ref<InFlightDiagnostic()> fail) {
+  if (c.inputType.isF32())
+    return fail() << "wgmma takes f16 or bf16 inputs here (TF32 runs on "
+                     "mma.sync)";
+  if (c.batched)
+    return fail() << "wgmma kernels take no batch loop yet";
+  if (maxA < 8 || maxB < 8)
+    return fail() << "wgmma needs TMA: static strides and offsets of A and B "
+                     "in multiples of 16 bytes";
+  if (s.tileK != 64 || s.warpsN != 1 || s.tileM != 16 * s.warpsM ||
+      s.tileM % 64 != 0 || s.tileN % 64 != 0 || s.tileN > 256)
+    return fail() << "wgmma needs tile k = 64, warps = [tile m / 16, 1], tile "
+                     "m a multiple of 64 and tile n one of 64, 128, 256";
+  return success();
+}
+} // namespace
 
 namespace {
 /// The next linalg op after `op`, past allocations and pure host ops only.

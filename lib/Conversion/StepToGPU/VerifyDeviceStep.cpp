@@ -16,6 +16,7 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Index/IR/IndexDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
@@ -47,6 +48,13 @@ bool isHostOp(Operation *op) {
     return true;
   if (isa<func::ReturnOp, func::CallOp, memref::GetGlobalOp>(op))
     return true;
+  // TMA maps of the warpgroup kernels (mpt-contraction-to-mma): encoded by
+  // the runtime from a buffer's shape, passed to the kernel as a pointer.
+  if (isa<nvgpu::TmaCreateDescriptorOp>(op))
+    return true;
+  if (auto cast = dyn_cast<UnrealizedConversionCastOp>(op))
+    return cast->getNumOperands() == 1 &&
+           isa<nvgpu::TensorMapDescriptorType>(cast->getOperandTypes()[0]);
   // Scalar code on host values (shapes, launch sizes, scalar arguments).
   if (isa<arith::ArithDialect, index::IndexDialect, affine::AffineDialect>(
           op->getDialect()) &&

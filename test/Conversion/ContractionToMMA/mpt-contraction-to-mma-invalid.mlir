@@ -175,3 +175,49 @@ func.func @bad_epilogue_stages(%a: memref<32x32xf16>, %b: memref<32x32xf16>, %c:
     ins(%a, %b : memref<32x32xf16>, memref<32x32xf16>) outs(%c : memref<32x32xf32>)
   return
 }
+
+// -----
+
+// Warpgroup (wgmma) strategies: what TMA and wgmma m64nNk16 need.
+func.func @wgmma_not_unit(%a: memref<128x64xf16>, %b: memref<64x128xf16>, %c: memref<128x128xf32>) {
+  // expected-error @below {{'mma_strategy' key wgmma must be a unit or bool attribute}}
+  linalg.matmul {mma_strategy = {copy = array<i64: 8, 8>, group_m = 8 : i64, stages = 4 : i64, tile = array<i64: 128, 128, 64>, warps = array<i64: 8, 1>, wgmma = 1 : i64}}
+    ins(%a, %b : memref<128x64xf16>, memref<64x128xf16>) outs(%c : memref<128x128xf32>)
+  return
+}
+
+// -----
+
+func.func @wgmma_tf32(%a: memref<128x64xf32>, %b: memref<64x128xf32>, %c: memref<128x128xf32>) {
+  // expected-error @below {{invalid 'mma_strategy': wgmma takes f16 or bf16 inputs here (TF32 runs on mma.sync)}}
+  linalg.matmul {mma_strategy = {copy = array<i64: 4, 4>, group_m = 8 : i64, stages = 2 : i64, tf32, tile = array<i64: 128, 128, 64>, warps = array<i64: 8, 1>, wgmma}}
+    ins(%a, %b : memref<128x64xf32>, memref<64x128xf32>) outs(%c : memref<128x128xf32>)
+  return
+}
+
+// -----
+
+func.func @wgmma_batch(%a: memref<2x128x64xf16>, %b: memref<2x64x128xf16>, %c: memref<2x128x128xf32>) {
+  // expected-error @below {{invalid 'mma_strategy': wgmma kernels take no batch loop yet}}
+  linalg.batch_matmul {mma_strategy = {copy = array<i64: 8, 8>, group_m = 8 : i64, stages = 4 : i64, tile = array<i64: 128, 128, 64>, warps = array<i64: 8, 1>, wgmma}}
+    ins(%a, %b : memref<2x128x64xf16>, memref<2x64x128xf16>) outs(%c : memref<2x128x128xf32>)
+  return
+}
+
+// -----
+
+func.func @wgmma_unaligned(%a: memref<128x999xf16>, %b: memref<999x128xf16>, %c: memref<128x128xf32>) {
+  // expected-error @below {{invalid 'mma_strategy': wgmma needs TMA: static strides and offsets of A and B in multiples of 16 bytes}}
+  linalg.matmul {mma_strategy = {copy = array<i64: 1, 8>, group_m = 8 : i64, stages = 4 : i64, tile = array<i64: 128, 128, 64>, warps = array<i64: 8, 1>, wgmma}}
+    ins(%a, %b : memref<128x999xf16>, memref<999x128xf16>) outs(%c : memref<128x128xf32>)
+  return
+}
+
+// -----
+
+func.func @wgmma_tile(%a: memref<128x64xf16>, %b: memref<64x128xf16>, %c: memref<128x128xf32>) {
+  // expected-error @below {{invalid 'mma_strategy': wgmma needs tile k = 64, warps = [tile m / 16, 1], tile m a multiple of 64 and tile n one of 64, 128, 256}}
+  linalg.matmul {mma_strategy = {copy = array<i64: 8, 8>, group_m = 8 : i64, stages = 4 : i64, tile = array<i64: 128, 128, 32>, warps = array<i64: 8, 1>, wgmma}}
+    ins(%a, %b : memref<128x64xf16>, memref<64x128xf16>) outs(%c : memref<128x128xf32>)
+  return
+}

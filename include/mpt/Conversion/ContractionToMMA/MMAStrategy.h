@@ -56,14 +56,29 @@ struct MMAStrategy {
   /// f32 inputs rounded to TF32 (cvt.rna) for mma.sync m16n8k8; recorded as
   /// the unit key `tf32` so that FP32 steps change numerics only on request.
   bool tf32 = false;
+  /// Hopper warpgroup kernel (key `wgmma`): TMA loads into a ring of
+  /// 128-byte-swizzled tiles guarded by mbarriers, filled by a producer
+  /// warpgroup, consumed by `warps_m / 4` warpgroups issuing wgmma
+  /// m64n<tile_n>k16; see mpt-contraction-to-mma.
+  bool wgmma = false;
 
+  /// Threads that compute (and store) the tile.
   int64_t numThreads() const { return warpsM * warpsN * 32; }
+  /// Threads of a block: with wgmma, a producer warpgroup after them.
+  int64_t launchThreads() const {
+    return numThreads() + (wgmma ? kWarpgroupThreads : 0);
+  }
+  static constexpr int64_t kWarpgroupThreads = 128;
+  /// With wgmma, room to align the ring to the 1024-byte period of the
+  /// 128-byte swizzle.
+  static constexpr int64_t kSwizzleAlign = 1024;
   /// Bytes of one input element in shared memory.
   int64_t inputBytes() const { return tf32 ? 4 : 2; }
   /// K of one mma.sync: m16n8k16 for 16-bit inputs, m16n8k8 for TF32.
   int64_t mmaK() const { return tf32 ? 8 : 16; }
   int64_t sharedMemoryBytes() const {
-    return stages * (tileM + tileN) * tileK * inputBytes();
+    return stages * (tileM + tileN) * tileK * inputBytes() +
+           (wgmma ? kSwizzleAlign : 0);
   }
 };
 

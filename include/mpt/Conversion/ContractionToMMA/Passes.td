@@ -39,6 +39,13 @@ def SelectMMAStrategy : Pass<"mpt-select-mma-strategy"> {
     The tile is the largest of 128x256, 128x128, 64x128, 64x64 (M x N) that
     still gives at least `num-sms` blocks, with a K tile of 32 and as many
     stages (at most 4) as fit in `shared-memory-limit`.
+    With `wgmma` (Hopper, sm_90a), a 16-bit contraction without a batch
+    loop whose A and B have static strides and offsets in multiples of 16
+    bytes (what TMA needs) gets the unit key `wgmma` instead: a 128x256
+    tile where that gives at least `num-sms` blocks, else 128x128, computed
+    by two warpgroups (warps = [8, 1], each 64 rows with wgmma m64nNk16), a
+    K tile of 64 (one 128-byte swizzle row), as many stages as fit up to 4.
+    Other contractions keep mma.sync.
     The copy width is the largest of 16, 8, 4 bytes (8, 4, 2 16-bit
     elements; 4, 2, 1 f32) that the operand's static strides and offset
     keep aligned, else 1 (16-bit: synchronous loads).
@@ -50,6 +57,11 @@ def SelectMMAStrategy : Pass<"mpt-select-mma-strategy"> {
     linalg.matmul {mma_strategy = {copy = array<i64: 8, 8>, group_m = 8 : i64,
                    stages = 4 : i64, tile = array<i64: 128, 256, 32>,
                    warps = array<i64: 2, 4>}} ins(...) outs(...)
+
+    // with wgmma (an sm_90a target), when A and B suit TMA:
+    linalg.matmul {mma_strategy = {copy = array<i64: 8, 8>, group_m = 8 : i64,
+                   stages = 4 : i64, tile = array<i64: 128, 256, 64>,
+                   warps = array<i64: 8, 1>, wgmma}} ins(...) outs(...)
 
     // f32 x f32 -> f32 with allow-tf32:
     linalg.matmul {mma_strategy = {copy = array<i64: 4, 4>, group_m = 8 : i64,
@@ -71,11 +83,16 @@ def SelectMMAStrategy : Pass<"mpt-select-mma-strategy"> {
     Option<"allowTF32", "allow-tf32", "bool", /*default=*/"false",
            "Also map FP32 contractions (f32 inputs and output), as TF32: "
            "inputs rounded to 10-bit mantissas (cvt.rna.tf32.f32), products "
-           "accumulated in f32; off: FP32 stays exact FP32">
+           "accumulated in f32; off: FP32 stays exact FP32">,
+    Option<"wgmma", "wgmma", "bool", /*default=*/"false",
+           "Give 16-bit contractions that TMA can load a Hopper warpgroup "
+           "strategy (key wgmma: TMA, mbarriers, wgmma; needs sm_90a)">
   ];
   let statistics = [
     Statistic<"numSelected", "num-selected",
-              "Contractions given a tensor-core strategy">
+              "Contractions given a tensor-core strategy">,
+    Statistic<"numWarpgroup", "num-warpgroup",
+              "Contractions given a warpgroup (wgmma) strategy">
   ];
 }
 
