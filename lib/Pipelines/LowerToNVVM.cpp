@@ -84,6 +84,7 @@ static void addKernels(OpPassManager &pm, const LowerToNVVMOptions &options) {
     select.allowTF32 = options.tf32;
     // wgmma and setmaxnreg exist only on the "a" target of Hopper.
     select.wgmma = options.wgmma && options.chip.getValue() == "sm_90a";
+    select.remarks = options.mmaRemarks;
     pm.addPass(createSelectMMAStrategy(select));
   }
   LinalgToGPULaunchOptions launch;

@@ -127,3 +127,10 @@
 // RUN:   | %PYTHON %S/../Integration/GPU/Inputs/extract_ptx.py \
 // RUN:   | grep -c "\.entry step_mma" | FileCheck %s --check-prefix=TFCOUNT
 // TFCOUNT: {{^}}27{{$}}
+
+// mma-remarks=true: the pipeline says which kernel each contraction got.
+// RUN: mpt-opt %mpt_src/examples/mlp.mlir --auto-mixed-precision=dtype=bf16 \
+// RUN:   | mpt-opt --mpt-lower-to-nvvm="format=isa mma-remarks=true" -o /dev/null 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=REMARK
+// REMARK-DAG: remark: wgmma kernel: tile 128x128x64, warps 8x1
+// REMARK-DAG: remark: mma.sync kernel: {{.*}} (no wgmma: TMA needs static strides and offset of {{A|B}} in multiples of 16 bytes)

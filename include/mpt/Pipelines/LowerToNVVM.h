@@ -45,6 +45,11 @@ struct LowerToNVVMOptions
                      "wgmma; mpt-select-mma-strategy wgmma); the others, and "
                      "all of them when false or on other chips, on mma.sync"),
       llvm::cl::init(true)};
+  Option<bool> mmaRemarks{
+      *this, "mma-remarks",
+      llvm::cl::desc("Emit a remark on each contraction with the tensor-core "
+                     "kernel chosen (mpt-select-mma-strategy remarks)"),
+      llvm::cl::init(false)};
   Option<bool> tf32{
       *this, "tf32",
       llvm::cl::desc("Also run FP32 contractions on tensor cores, as TF32 "

@@ -160,6 +160,34 @@ void hoistEpilogue(linalg::LinalgOp contraction, int64_t stages) {
   }
 }
 
+/// Why `c` cannot have a warpgroup strategy, or "" if it can: 16-bit
+/// inputs without a batch loop, both read by TMA.
+std::string noWarpgroupReason(const mpt::MMAContraction &c) {
+  if (c.inputType.isF32())
+    return "TF32 runs on mma.sync";
+  if (c.batched)
+    return "batch loop";
+  for (auto [v, name] : {std::pair(c.a, "A"), std::pair(c.b, "B")})
+    if (mpt::maxCopyWidth(cast<MemRefType>(v.getType())) < 8)
+      return std::string("TMA needs static strides and offset of ") + name +
+             " in multiples of 16 bytes";
+  return "";
+}
+
+/// The remark of `s` on `op` (the option `remarks`).
+void remarkStrategy(Operation *op, const mpt::MMAStrategy &s,
+                    StringRef whyNotWarpgroup) {
+  InFlightDiagnostic d = op->emitRemark();
+  d << (s.wgmma  ? "wgmma"
+        : s.tf32 ? "mma.sync (tf32)"
+                 : "mma.sync")
+    << " kernel: tile " << s.tileM << "x" << s.tileN << "x" << s.tileK
+    << ", warps " << s.warpsM << "x" << s.warpsN << ", " << s.stages
+    << " stages, " << s.sharedMemoryBytes() << " bytes of shared memory";
+  if (!whyNotWarpgroup.empty())
+    d << " (no wgmma: " << whyNotWarpgroup << ")";
+}
+
 /// The warpgroup strategy of `c` (mpt-select-mma-strategy's `wgmma`), if
 /// it can have one: 16-bit inputs without a batch loop, both read by TMA.
 /// Two consumer warpgroups of 64 rows, a 128x256 tile where that still
@@ -170,9 +198,7 @@ std::optional<mpt::MMAStrategy> chooseWarpgroup(linalg::LinalgOp op,
                                                 const mpt::MMAContraction &c,
                                                 int64_t numSMs,
                                                 int64_t smemLimit) {
-  if (c.inputType.isF32() || c.batched ||
-      mpt::maxCopyWidth(cast<MemRefType>(c.a.getType())) < 8 ||
-      mpt::maxCopyWidth(cast<MemRefType>(c.b.getType())) < 8)
+  if (!noWarpgroupReason(c).empty())
     return std::nullopt;
   linalg::ContractionDimensions dims = *linalg::inferContractionDims(op);
   int64_t m = extent(op, dims.m[0], 4096), n = extent(op, dims.n[0], 4096);
@@ -211,6 +237,9 @@ struct SelectMMAStrategyPass
             warpgroup ? *warpgroup : choose(op, *c, numSMs, sharedMemoryLimit);
         numWarpgroup += s.wgmma;
         s.epilogueStages = epilogueStages;
+        if (remarks)
+          remarkStrategy(op, s,
+                         wgmma && !warpgroup ? noWarpgroupReason(*c) : "");
         op->setAttr(mpt::kMMAStrategyAttrName, mpt::toAttr(&getContext(), s));
         ++numSelected;
       }

@@ -86,7 +86,11 @@ def SelectMMAStrategy : Pass<"mpt-select-mma-strategy"> {
            "accumulated in f32; off: FP32 stays exact FP32">,
     Option<"wgmma", "wgmma", "bool", /*default=*/"false",
            "Give 16-bit contractions that TMA can load a Hopper warpgroup "
-           "strategy (key wgmma: TMA, mbarriers, wgmma; needs sm_90a)">
+           "strategy (key wgmma: TMA, mbarriers, wgmma; needs sm_90a)">,
+    Option<"remarks", "remarks", "bool", /*default=*/"false",
+           "Emit a remark on each contraction given a strategy: the kernel "
+           "kind, tile, warps and stages chosen, and why not wgmma where "
+           "it was asked for">
   ];
   let statistics = [
     Statistic<"numSelected", "num-selected",
