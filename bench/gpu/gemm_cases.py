@@ -62,6 +62,8 @@ WGMMA_CASES = ["f16_8192", "bf16_8192", "f16_4096", "bf16_4096",
                "bf16_k8", "f16_AtB", "bf16_ABt", "bf16_AtBt",
                "f16_out16_acc", "bf16_out16", "f32_acc"]
 CASES += [(c[0] + "_wg",) + c[1:] for c in CASES if c[0] in WGMMA_CASES]
+# The same with a persistent grid (wgmma=true persistent=true): <case>_wgp.
+CASES += [(c[0] + "_wgp",) + c[1:] for c in CASES if c[0] in WGMMA_CASES]
 # Warpgroup tile variants (pinned: tile m, n, k, warps m, n, stages, wgmma).
 for base, pin in [("f16_8192", "128,256,64,8,1,4,wgmma"),
                   ("bf16_8192", "128,256,64,8,1,4,wgmma"),
@@ -139,7 +141,8 @@ def build(outdir, tools, ptxas, only=None):
             f.write(src)
         select = "--mpt-select-mma-strategy" + (
             "=allow-tf32=true" if case[1] == "tf32" else
-            "=wgmma=true" if name.endswith("_wg") else "")
+            "=wgmma=true" if name.endswith("_wg") else
+            "=wgmma=true persistent=true" if name.endswith("_wgp") else "")
         gpu = subprocess.run(
             [mpt_opt, "-", select,
              "--mpt-contraction-to-mma", "--gpu-kernel-outlining"],
@@ -201,6 +204,9 @@ def build(outdir, tools, ptxas, only=None):
                                  data_type=TMA_DATA_TYPE[dt],
                                  box=boxes[operand]))
         grid = [-(-m // tile[0]) * -(-n // tile[1]), 1, max(batch, 1)]
+        blocks = re.search(r"persistent = (\d+)", strat)
+        if blocks:  # a persistent grid: at most that many blocks
+            grid[0] = min(grid[0], int(blocks.group(1)))
         meta.append(dict(case=name, dtype=dt, batch=batch, m=m, n=n, k=k,
                          a=la, b=lb, out=out, init=init,
                          kernel=launch.group(2), grid=grid,

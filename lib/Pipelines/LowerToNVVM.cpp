@@ -85,6 +85,7 @@ static void addKernels(OpPassManager &pm, const LowerToNVVMOptions &options) {
     // wgmma and setmaxnreg exist only on the "a" target of Hopper.
     select.wgmma = options.wgmma && options.chip.getValue() == "sm_90a";
     select.remarks = options.mmaRemarks;
+    select.persistent = options.persistent;
     pm.addPass(createSelectMMAStrategy(select));
   }
   LinalgToGPULaunchOptions launch;

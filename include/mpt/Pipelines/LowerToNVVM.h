@@ -45,6 +45,13 @@ struct LowerToNVVMOptions
                      "wgmma; mpt-select-mma-strategy wgmma); the others, and "
                      "all of them when false or on other chips, on mma.sync"),
       llvm::cl::init(true)};
+  Option<bool> persistent{
+      *this, "persistent",
+      llvm::cl::desc("Warpgroup kernels whose epilogue is not staged through "
+                     "shared memory run on a persistent grid (one block a "
+                     "multiprocessor looping over tiles; mpt-select-mma-"
+                     "strategy persistent)"),
+      llvm::cl::init(true)};
   Option<bool> mmaRemarks{
       *this, "mma-remarks",
       llvm::cl::desc("Emit a remark on each contraction with the tensor-core "

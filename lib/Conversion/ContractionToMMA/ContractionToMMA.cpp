@@ -124,6 +124,7 @@ public:
         pairedStores &= mpt::maxCopyWidth(cast<MemRefType>(out.getType())) >= 2;
     collectEpilogueReads();
     staged = stageEpilogue && canStage();
+    persistent = s.wgmma && s.persistent > 0 && !staged;
   }
 
   /// Emits the gpu.launch at the builder's position.
@@ -141,6 +142,13 @@ private:
   Value matrixDescriptor(Value address, int64_t leadingBytes,
                          int64_t strideBytes);
   void syncComputeThreads();
+  void setTile(Value pid);
+  void releaseStage(Value barriers, Value index);
+  /// Emits `body(tile origin set, count)` once for this block's tile or, in
+  /// a persistent kernel, in a loop over its tiles; `count` is the number
+  /// of K tiles of the block's earlier tiles (for the ring's stages and
+  /// phases), advanced by numK each tile.
+  void forEachTile(llvm::function_ref<void(Value count)> body);
   GlobalMatrix view2D(Value memref, Value batch);
   void loadTile(const GlobalMatrix &g, Value r0, Value c0, const SharedTile &t,
                 Value stage, int64_t width, SmallVector<Value> &tokens);
@@ -221,7 +229,11 @@ private:
   int64_t warpTileM, warpTileN, fragsM, fragsN;
 
   // Values of the launch body.
-  Value tid, lane, warpM, warpN, m0, n0, numK, batchId;
+  Value tid, lane, warpM, warpN, m0, n0, numK, batchId, blockId, gridSize;
+  /// A persistent warpgroup kernel: each block loops over tiles (the
+  /// strategy's `persistent` blocks); only without a staged epilogue, which
+  /// needs the ring that the producer fills for the next tile.
+  bool persistent = false;
   GlobalMatrix ga, gb, gc;
   Value dimM, dimN, dimK;
   SharedTile sa, sb;
@@ -885,6 +897,8 @@ gpu::LaunchOp KernelEmitter::beginLaunch(Value &raw) {
   Value hostM = memref::DimOp::create(b, loc, hostC, lead);
   Value hostN = memref::DimOp::create(b, loc, hostC, lead + 1);
   Value tiles = im.mul(im.ceilDiv(hostM, s.tileM), im.ceilDiv(hostN, s.tileN));
+  if (persistent)
+    tiles = im.minui(tiles, im.c(s.persistent));
   Value batches =
       c.batched ? memref::DimOp::create(b, loc, hostC, 0).getResult() : im.c(1);
   Value one = im.c(1);
@@ -920,16 +934,10 @@ gpu::LaunchOp KernelEmitter::beginLaunch(Value &raw) {
   warpM = im.div(warp, s.warpsN);
   warpN = im.rem(warp, s.warpsN);
 
-  // Grouped rasterisation: consecutive blocks walk `group_m` tile rows down
-  // a column of tiles, so that they share B tiles (and A tiles) in L2.
-  Value pid = launch.getBlockIds().x;
-  Value tilesM = im.ceilDiv(dimM, s.tileM), tilesN = im.ceilDiv(dimN, s.tileN);
-  Value perGroup = im.mul(tilesN, s.groupM);
-  Value firstM = im.mul(im.div(pid, perGroup), s.groupM);
-  Value groupRows = im.minui(im.sub(tilesM, firstM), im.c(s.groupM));
-  Value inGroup = im.rem(pid, perGroup);
-  m0 = im.mul(im.add(firstM, im.rem(inGroup, groupRows)), s.tileM);
-  n0 = im.mul(im.div(inGroup, groupRows), s.tileN);
+  blockId = launch.getBlockIds().x;
+  if (persistent)
+    gridSize = gpu::GridDimOp::create(b, loc, gpu::Dimension::x);
+  setTile(blockId);
   numK = im.ceilDiv(dimK, s.tileK);
 
   auto wg = gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
@@ -937,6 +945,35 @@ gpu::LaunchOp KernelEmitter::beginLaunch(Value &raw) {
                                MemRefLayoutAttrInterface(), wg);
   raw = gpu::DynamicSharedMemoryOp::create(b, loc, bytes);
   return launch;
+}
+
+/// The origin (m0, n0) of tile `pid` of C. Grouped rasterisation:
+/// consecutive tiles walk `group_m` tile rows down a column of tiles, so
+/// that blocks running together share B tiles (and A tiles) in L2.
+void KernelEmitter::setTile(Value pid) {
+  Value tilesM = im.ceilDiv(dimM, s.tileM), tilesN = im.ceilDiv(dimN, s.tileN);
+  Value perGroup = im.mul(tilesN, s.groupM);
+  Value firstM = im.mul(im.div(pid, perGroup), s.groupM);
+  Value groupRows = im.minui(im.sub(tilesM, firstM), im.c(s.groupM));
+  Value inGroup = im.rem(pid, perGroup);
+  m0 = im.mul(im.add(firstM, im.rem(inGroup, groupRows)), s.tileM);
+  n0 = im.mul(im.div(inGroup, groupRows), s.tileN);
+}
+
+void KernelEmitter::forEachTile(llvm::function_ref<void(Value)> body) {
+  if (!persistent) {
+    body(im.c(0));
+    return;
+  }
+  Value tiles = im.mul(im.ceilDiv(dimM, s.tileM), im.ceilDiv(dimN, s.tileN));
+  auto loop =
+      scf::ForOp::create(b, loc, blockId, tiles, gridSize, ValueRange{im.c(0)});
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  setTile(loop.getInductionVar());
+  Value count = loop.getRegionIterArgs().front();
+  body(count);
+  scf::YieldOp::create(b, loc, ValueRange{im.add(count, numK)});
 }
 
 void KernelEmitter::emit() {
@@ -1148,50 +1185,58 @@ void KernelEmitter::emitProducer(Value raw, Value pad, Value barriers,
       scf::IfOp::create(b, loc, im.ult(tid, im.c(s.numThreads() + 1)), false);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(leader.thenBlock());
-  auto loop = scf::ForOp::create(b, loc, im.c(0), numK, im.c(1));
-  b.setInsertionPointToStart(loop.getBody());
-  Value kt = loop.getInductionVar();
-  Value stage = im.rem(kt, s.stages), round = im.div(kt, s.stages);
-  // Round r of a stage waits for the consumers' release of round r - 1.
-  auto refill = scf::IfOp::create(b, loc, im.ule(im.c(s.stages), kt), false);
-  {
-    OpBuilder::InsertionGuard inner(b);
-    b.setInsertionPointToStart(refill.thenBlock());
-    Value parity = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
-                                         im.rem(round, 2), im.c(0));
-    nvgpu::MBarrierTryWaitParityOp::create(
-        b, loc, barriers, parity, im.c(kMaxWaitTicks), im.add(stage, s.stages));
-  }
   int64_t tileBytesA = s.tileM * s.tileK * 2,
           tileBytesB = s.tileN * s.tileK * 2;
-  nvgpu::MBarrierArriveExpectTxOp::create(
-      b, loc, barriers, im.c(tileBytesA + tileBytesB), stage, Value());
-  Value k0 = im.mul(kt, s.tileK);
-  auto load = [&](Value desc, Value offset, ArrayRef<int64_t> box, Value col,
-                  Value row) {
-    auto type =
-        MemRefType::get(box, c.inputType, MemRefLayoutAttrInterface(), wg);
-    Value dst = memref::ViewOp::create(b, loc, type, raw, offset, ValueRange{});
-    nvgpu::TmaAsyncLoadOp::create(b, loc, dst, barriers, desc,
-                                  ValueRange{col, row}, stage, Value(),
-                                  Value());
-  };
-  // K-major: one box; M- or N-major: one box per 64 columns.
-  auto loadTile = [&](Value desc, Value offset, int64_t rows, bool kMajor,
-                      Value r0) {
-    if (kMajor) {
-      load(desc, offset, {rows, s.tileK}, k0, r0);
-      return;
+  forEachTile([&](Value count) {
+    auto loop = scf::ForOp::create(b, loc, im.c(0), numK, im.c(1));
+    OpBuilder::InsertionGuard inLoop(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value kt = loop.getInductionVar();
+    // The ring position of this K tile among all the block's K tiles.
+    Value index = im.add(count, kt);
+    Value stage = im.rem(index, s.stages), round = im.div(index, s.stages);
+    // Round r of a stage waits for the consumers' release of round r - 1.
+    auto refill =
+        scf::IfOp::create(b, loc, im.ule(im.c(s.stages), index), false);
+    {
+      OpBuilder::InsertionGuard inner(b);
+      b.setInsertionPointToStart(refill.thenBlock());
+      Value parity = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                           im.rem(round, 2), im.c(0));
+      nvgpu::MBarrierTryWaitParityOp::create(b, loc, barriers, parity,
+                                             im.c(kMaxWaitTicks),
+                                             im.add(stage, s.stages));
     }
-    for (int64_t j = 0; j < rows / kBoxWidth; ++j)
-      load(desc, im.add(offset, j * kBoxWidth * s.tileK * 2),
-           {s.tileK, kBoxWidth}, im.add(r0, j * kBoxWidth), k0);
-  };
-  Value offsetA = im.add(pad, im.mul(stage, tileBytesA));
-  Value offsetB =
-      im.add(im.add(pad, s.stages * tileBytesA), im.mul(stage, tileBytesB));
-  loadTile(descA, offsetA, s.tileM, c.aKContiguous, m0);
-  loadTile(descB, offsetB, s.tileN, c.bKContiguous, n0);
+    nvgpu::MBarrierArriveExpectTxOp::create(
+        b, loc, barriers, im.c(tileBytesA + tileBytesB), stage, Value());
+    Value k0 = im.mul(kt, s.tileK);
+    auto load = [&](Value desc, Value offset, ArrayRef<int64_t> box, Value col,
+                    Value row) {
+      auto type =
+          MemRefType::get(box, c.inputType, MemRefLayoutAttrInterface(), wg);
+      Value dst =
+          memref::ViewOp::create(b, loc, type, raw, offset, ValueRange{});
+      nvgpu::TmaAsyncLoadOp::create(b, loc, dst, barriers, desc,
+                                    ValueRange{col, row}, stage, Value(),
+                                    Value());
+    };
+    // K-major: one box; M- or N-major: one box per 64 columns.
+    auto loadTile = [&](Value desc, Value offset, int64_t rows, bool kMajor,
+                        Value r0) {
+      if (kMajor) {
+        load(desc, offset, {rows, s.tileK}, k0, r0);
+        return;
+      }
+      for (int64_t j = 0; j < rows / kBoxWidth; ++j)
+        load(desc, im.add(offset, j * kBoxWidth * s.tileK * 2),
+             {s.tileK, kBoxWidth}, im.add(r0, j * kBoxWidth), k0);
+    };
+    Value offsetA = im.add(pad, im.mul(stage, tileBytesA));
+    Value offsetB =
+        im.add(im.add(pad, s.stages * tileBytesA), im.mul(stage, tileBytesB));
+    loadTile(descA, offsetA, s.tileM, c.aKContiguous, m0);
+    loadTile(descB, offsetB, s.tileN, c.bKContiguous, n0);
+  });
 }
 
 /// The consumer warpgroups: per K tile, wait for its stage, issue the
@@ -1221,54 +1266,73 @@ void KernelEmitter::emitConsumers(Value raw, Value pad, Value barriers) {
   int64_t lboB = c.bKContiguous ? 16 : rowsBytes;
   NVVM::WGMMATypes type =
       isBF16 ? NVVM::WGMMATypes::bf16 : NVVM::WGMMATypes::f16;
-  auto loop = scf::ForOp::create(b, loc, im.c(0), numK, im.c(1), init);
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(loop.getBody());
-    Value kt = loop.getInductionVar();
-    Value stage = im.rem(kt, s.stages);
-    Value parity =
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne,
-                              im.rem(im.div(kt, s.stages), 2), im.c(0));
-    nvgpu::MBarrierTryWaitParityOp::create(b, loc, barriers, parity,
-                                           im.c(kMaxWaitTicks), stage);
-    Value addrA = im.add(im.add(base, pad), im.add(im.mul(stage, tileBytesA),
-                                                   im.mul(group, rowsBytes)));
-    Value addrB = im.add(im.add(base, pad), im.add(im.c(s.stages * tileBytesA),
-                                                   im.mul(stage, tileBytesB)));
-    NVVM::WgmmaFenceAlignedOp::create(b, loc);
-    Value acc = loop.getRegionIterArgs().front();
-    for (int64_t kk = 0; kk < s.tileK / 16; ++kk) {
-      Value da = matrixDescriptor(im.add(addrA, kk * kStepA), lboA, 1024);
-      Value db = matrixDescriptor(im.add(addrB, kk * kStepB), lboB, 1024);
-      acc = NVVM::WgmmaMmaAsyncOp::create(
-          b, loc, accType, acc, da, db,
-          NVVM::MMAShapeAttr::get(ctx, 64, s.tileN, 16), type, type,
-          NVVM::WGMMATypes::f32, NVVM::WGMMAScaleOut::one,
-          NVVM::WGMMAScaleIn::one, NVVM::WGMMAScaleIn::one,
-          c.aKContiguous ? NVVM::MMALayout::row : NVVM::MMALayout::col,
-          c.bKContiguous ? NVVM::MMALayout::col : NVVM::MMALayout::row,
-          /*satfinite=*/nullptr);
-    }
-    NVVM::WgmmaGroupSyncAlignedOp::create(b, loc);
-    // The group of tile kt - 1 is done: its stage may be refilled.
-    NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 1);
-    auto release = scf::IfOp::create(b, loc, im.ult(im.c(0), kt), false);
+  forEachTile([&](Value count) {
+    auto loop = scf::ForOp::create(b, loc, im.c(0), numK, im.c(1), init);
     {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      Value kt = loop.getInductionVar();
+      // The ring position of this K tile among all the block's K tiles.
+      Value index = im.add(count, kt);
+      Value stage = im.rem(index, s.stages);
+      Value parity =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne,
+                                im.rem(im.div(index, s.stages), 2), im.c(0));
+      nvgpu::MBarrierTryWaitParityOp::create(b, loc, barriers, parity,
+                                             im.c(kMaxWaitTicks), stage);
+      Value addrA = im.add(im.add(base, pad), im.add(im.mul(stage, tileBytesA),
+                                                     im.mul(group, rowsBytes)));
+      Value addrB =
+          im.add(im.add(base, pad), im.add(im.c(s.stages * tileBytesA),
+                                           im.mul(stage, tileBytesB)));
+      NVVM::WgmmaFenceAlignedOp::create(b, loc);
+      Value acc = loop.getRegionIterArgs().front();
+      for (int64_t kk = 0; kk < s.tileK / 16; ++kk) {
+        Value da = matrixDescriptor(im.add(addrA, kk * kStepA), lboA, 1024);
+        Value db = matrixDescriptor(im.add(addrB, kk * kStepB), lboB, 1024);
+        acc = NVVM::WgmmaMmaAsyncOp::create(
+            b, loc, accType, acc, da, db,
+            NVVM::MMAShapeAttr::get(ctx, 64, s.tileN, 16), type, type,
+            NVVM::WGMMATypes::f32, NVVM::WGMMAScaleOut::one,
+            NVVM::WGMMAScaleIn::one, NVVM::WGMMAScaleIn::one,
+            c.aKContiguous ? NVVM::MMALayout::row : NVVM::MMALayout::col,
+            c.bKContiguous ? NVVM::MMALayout::col : NVVM::MMALayout::row,
+            /*satfinite=*/nullptr);
+      }
+      NVVM::WgmmaGroupSyncAlignedOp::create(b, loc);
+      // The group of K tile kt - 1 is done: its stage may be refilled.
+      NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 1);
+      auto release = scf::IfOp::create(b, loc, im.ult(im.c(0), kt), false);
+      {
+        OpBuilder::InsertionGuard inner(b);
+        b.setInsertionPointToStart(release.thenBlock());
+        releaseStage(barriers, im.add(index, s.stages - 1));
+      }
+      scf::YieldOp::create(b, loc, acc);
+    }
+    NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
+    // In a persistent kernel the producer goes on into the next tile: the
+    // last K tile's stage is released too.
+    if (persistent) {
+      auto release = scf::IfOp::create(b, loc, im.ult(im.c(0), numK), false);
       OpBuilder::InsertionGuard inner(b);
       b.setInsertionPointToStart(release.thenBlock());
-      Value previous = im.rem(im.add(kt, s.stages - 1), s.stages);
-      nvgpu::MBarrierArriveOp::create(b, loc,
-                                      nvgpu::MBarrierTokenType::get(ctx),
-                                      barriers, im.add(previous, s.stages));
+      releaseStage(barriers, im.add(count, im.add(numK, s.stages - 1)));
     }
-    scf::YieldOp::create(b, loc, acc);
-  }
-  NVVM::WgmmaWaitGroupSyncOp::create(b, loc, 0);
-  SmallVector<Value> acc;
-  for (int64_t i = 0; i < accCount; ++i)
-    acc.push_back(LLVM::ExtractValueOp::create(b, loc, loop.getResult(0), i));
-  storeResults(acc);
+    SmallVector<Value> acc;
+    for (int64_t i = 0; i < accCount; ++i)
+      acc.push_back(LLVM::ExtractValueOp::create(b, loc, loop.getResult(0), i));
+    storeResults(acc);
+  });
+}
+
+/// Every consumer thread arrives on the `empty` barrier of the stage of
+/// ring position `index` - stages (an index offset by `stages`, so that
+/// it stays unsigned).
+void KernelEmitter::releaseStage(Value barriers, Value index) {
+  nvgpu::MBarrierArriveOp::create(
+      b, loc, nvgpu::MBarrierTokenType::get(b.getContext()), barriers,
+      im.add(im.rem(index, s.stages), s.stages));
 }
 
 /// A zero fill of exactly `output`, right before `op`: the kernel can write

@@ -139,6 +139,9 @@ DictionaryAttr toAttr(MLIRContext *ctx, const MMAStrategy &s) {
     entries.push_back(b.getNamedAttr("tf32", b.getUnitAttr()));
   if (s.wgmma)
     entries.push_back(b.getNamedAttr("wgmma", b.getUnitAttr()));
+  if (s.persistent)
+    entries.push_back(
+        b.getNamedAttr("persistent", b.getI64IntegerAttr(s.persistent)));
   return b.getDictionaryAttr(entries);
 }
 
@@ -179,6 +182,8 @@ FailureOr<MMAStrategy> readStrategy(Operation *op) {
   s.groupM = *groupM;
   if (std::optional<int64_t> stagesAfter = integer("epilogue_stages"))
     s.epilogueStages = *stagesAfter;
+  if (std::optional<int64_t> blocks = integer("persistent"))
+    s.persistent = *blocks;
   for (auto [key, field] : {std::pair<StringRef, bool *>("tf32", &s.tf32),
                             std::pair<StringRef, bool *>("wgmma", &s.wgmma)}) {
     Attribute value = dict.get(key);
@@ -241,6 +246,9 @@ LogicalResult verifyStrategy(Operation *op, const MMAStrategy &s,
     return fail() << "more than 1024 threads per block";
   if (s.stages < 2 || s.groupM < 1)
     return fail() << "stages must be >= 2 and group_m >= 1";
+  if (s.persistent < 0 || (s.persistent && !s.wgmma))
+    return fail() << "persistent (blocks of a persistent grid) must be >= 0 "
+                     "and needs wgmma";
   if (s.epilogueStages < 0 || s.epilogueStages > int64_t(kMaxEpilogueStages))
     return fail() << "epilogue_stages must be in [0, " << kMaxEpilogueStages
                   << "]";

@@ -221,3 +221,12 @@ func.func @wgmma_tile(%a: memref<128x64xf16>, %b: memref<64x128xf16>, %c: memref
     ins(%a, %b : memref<128x64xf16>, memref<64x128xf16>) outs(%c : memref<128x128xf32>)
   return
 }
+
+// -----
+
+func.func @persistent_without_wgmma(%a: memref<128x64xf16>, %b: memref<64x128xf16>, %c: memref<128x128xf32>) {
+  // expected-error @below {{invalid 'mma_strategy': persistent (blocks of a persistent grid) must be >= 0 and needs wgmma}}
+  linalg.matmul {mma_strategy = {copy = array<i64: 8, 8>, group_m = 8 : i64, persistent = 132 : i64, stages = 4 : i64, tile = array<i64: 128, 128, 32>, warps = array<i64: 2, 2>}}
+    ins(%a, %b : memref<128x64xf16>, memref<64x128xf16>) outs(%c : memref<128x128xf32>)
+  return
+}

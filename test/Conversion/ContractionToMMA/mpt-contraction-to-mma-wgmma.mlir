@@ -92,3 +92,55 @@ func.func @staged_epilogue(%a: memref<256x128xf16>, %b: memref<128x256xf16>, %bi
   gpu.dealloc %c : memref<256x256xf32>
   return
 }
+
+// -----
+
+// persistent = 132: the grid is min(tiles, 132) blocks; producer and
+// consumers loop over the block's tiles (step: the grid size), counting
+// K tiles across tiles for the ring's stages and phases; after a tile's
+// last K tile the consumers release its stage too (the producer goes on).
+// CHECK-LABEL: func.func @persistent
+// CHECK: %[[TILES:.*]] = arith.muli
+// CHECK: %[[GRID:.*]] = arith.minui %[[TILES]], %c132
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %[[GRID]],
+// CHECK: %[[GX:.*]] = gpu.grid_dim x
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %[[GX]] iter_args(%{{.*}} = %c0{{.*}}) -> (index)
+// CHECK: nvgpu.tma.async.load
+// CHECK: } else {
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %[[GX]] iter_args
+// CHECK: nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK: scf.if
+// CHECK: nvgpu.mbarrier.arrive
+func.func @persistent(%a: memref<4096x512xf16>, %b: memref<512x4096xf16>, %c: memref<4096x4096xf32>) {
+  %z = arith.constant 0.0 : f32
+  linalg.fill ins(%z : f32) outs(%c : memref<4096x4096xf32>)
+  linalg.matmul {mma_strategy = {copy = array<i64: 8, 8>, group_m = 8 : i64, persistent = 132 : i64, stages = 4 : i64, tile = array<i64: 128, 256, 64>, warps = array<i64: 8, 1>, wgmma}}
+    ins(%a, %b : memref<4096x512xf16>, memref<512x4096xf16>) outs(%c : memref<4096x4096xf32>)
+  return
+}
+
+// -----
+
+// A staged epilogue needs the ring after the main loop: the kernel keeps a
+// block a tile even with the key.
+// CHECK-LABEL: func.func @negative_persistent_staged
+// CHECK-NOT: arith.minui %{{.*}}, %c132
+// CHECK-NOT: gpu.grid_dim
+// CHECK: nvvm.barrier id
+func.func @negative_persistent_staged(%a: memref<256x128xf16>, %b: memref<128x256xf16>, %bias: memref<256xf32>, %out: memref<256x256xf16>) {
+  %z = arith.constant 0.0 : f32
+  %c = gpu.alloc () : memref<256x256xf32>
+  linalg.fill ins(%z : f32) outs(%c : memref<256x256xf32>)
+  linalg.matmul {mma_strategy = {copy = array<i64: 8, 8>, epilogue_stages = 1 : i64, group_m = 8 : i64, persistent = 132 : i64, stages = 4 : i64, tile = array<i64: 128, 128, 64>, warps = array<i64: 8, 1>, wgmma}}
+    ins(%a, %b : memref<256x128xf16>, memref<128x256xf16>) outs(%c : memref<256x256xf32>)
+  linalg.generic {indexing_maps = [affine_map<(i, j) -> (i, j)>, affine_map<(i, j) -> (j)>, affine_map<(i, j) -> (i, j)>],
+                  iterator_types = ["parallel", "parallel"]}
+    ins(%c, %bias : memref<256x256xf32>, memref<256xf32>) outs(%out : memref<256x256xf16>) {
+  ^bb0(%x: f32, %y: f32, %o: f16):
+    %s = arith.addf %x, %y : f32
+    %t = arith.truncf %s : f32 to f16
+    linalg.yield %t : f16
+  }
+  gpu.dealloc %c : memref<256x256xf32>
+  return
+}

@@ -1,6 +1,7 @@
 // RUN: mpt-opt %s --mpt-select-mma-strategy="wgmma=true" --split-input-file | FileCheck %s
 // RUN: mpt-opt %s --mpt-select-mma-strategy="wgmma=true shared-memory-limit=100000" --split-input-file | FileCheck %s --check-prefix=SMEM
 // RUN: mpt-opt %s --mpt-select-mma-strategy --split-input-file | FileCheck %s --check-prefix=OFF
+// RUN: mpt-opt %s --mpt-select-mma-strategy="wgmma=true persistent=true num-sms=100" --split-input-file | FileCheck %s --check-prefix=PERSIST
 
 // wgmma=true (the pipeline sets it for sm_90a): a 16-bit contraction whose
 // operands TMA can load gets the warpgroup strategy: two consumer
@@ -11,6 +12,11 @@
 // With less shared memory, fewer stages (48 KiB each, and 1 KiB to align).
 // SMEM-LABEL: func.func @large
 // SMEM: stages = 2 : i64, tile = array<i64: 128, 256, 64>, warps = array<i64: 8, 1>, wgmma
+// persistent=true: a grid of num-sms blocks, recorded as `persistent`.
+// PERSIST-LABEL: func.func @large
+// PERSIST: group_m = 8 : i64, persistent = 100 : i64, stages = 4 : i64, tile = array<i64: 128, 256, 64>, warps = array<i64: 8, 1>, wgmma
+// PERSIST-LABEL: func.func @negative_mma_sync
+// PERSIST-NOT: persistent =
 // OFF-LABEL: func.func @large
 // OFF-NOT: wgmma
 func.func @large(%a: memref<8192x8192xf16>, %b: memref<8192x8192xf16>, %c: memref<8192x8192xf32>) {

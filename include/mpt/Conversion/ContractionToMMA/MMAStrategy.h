@@ -61,6 +61,11 @@ struct MMAStrategy {
   /// warpgroup, consumed by `warps_m / 4` warpgroups issuing wgmma
   /// m64n<tile_n>k16; see mpt-contraction-to-mma.
   bool wgmma = false;
+  /// With wgmma: blocks of a persistent grid (key `persistent`; each block
+  /// loops over tiles, its producer filling the next tile's stages during
+  /// the epilogue), or 0 for a block a tile. Used only by kernels whose
+  /// epilogue does not stage its results through the ring.
+  int64_t persistent = 0;
 
   /// Threads that compute (and store) the tile.
   int64_t numThreads() const { return warpsM * warpsN * 32; }

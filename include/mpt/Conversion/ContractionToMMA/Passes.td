@@ -87,6 +87,10 @@ def SelectMMAStrategy : Pass<"mpt-select-mma-strategy"> {
     Option<"wgmma", "wgmma", "bool", /*default=*/"false",
            "Give 16-bit contractions that TMA can load a Hopper warpgroup "
            "strategy (key wgmma: TMA, mbarriers, wgmma; needs sm_90a)">,
+    Option<"persistent", "persistent", "bool", /*default=*/"false",
+           "Warpgroup strategies with more tiles than num-sms get a "
+           "persistent grid of num-sms blocks (key persistent), used by "
+           "kernels whose epilogue is not staged">,
     Option<"remarks", "remarks", "bool", /*default=*/"false",
            "Emit a remark on each contraction given a strategy: the kernel "
            "kind, tile, warps and stages chosen, and why not wgmma where "
