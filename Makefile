@@ -30,9 +30,15 @@ test: build
 
 check: test
 
+# The second part trains examples/digits/ on scikit-learn's digits (mpt
+# FP32/f16/bf16, PyTorch beside them when torch is there): it needs
+# scikit-learn, which the project's .venv holds (make setup).
+DEMO_PYTHON ?= $(if $(wildcard .venv/bin/python),.venv/bin/python,$(PYTHON))
 demo: build
 	PYTHONPATH=python $(PYTHON) -m mpt.demo --example $(EXAMPLE) \
 	  --tools $(BUILD_DIR)/bin --llvm-tools $(LLVM_PREFIX)/bin
+	PYTHONPATH=python $(DEMO_PYTHON) -m mpt.demo_digits --tools $(BUILD_DIR)/bin \
+	  --llvm-tools $(LLVM_PREFIX)/bin --out $(BUILD_DIR)/demo
 
 # Regenerate docs/generated from the TableGen sources.
 docs: configure

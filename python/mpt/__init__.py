@@ -7,7 +7,8 @@
 
 `mpt.compile` and `mpt.Step` (mpt/step.py), `mpt.Trainer` (mpt/trainer.py),
 the example generator `mpt.gen` (standard library only), the loaders of
-compiled steps `mpt.aot` (CPU) and `mpt.cuda` (GPU), the demo `mpt.demo`.
+compiled steps `mpt.aot` (CPU) and `mpt.cuda` (GPU), the demos `mpt.demo`
+and `mpt.demo_digits` (`make demo`).
 Numeric checks and defect searches are test harnesses: `mpt.testing`.
 See docs/Python.md.
 
