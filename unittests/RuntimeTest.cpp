@@ -708,6 +708,33 @@ TEST_F(RuntimeTest, EqualTensorMapsShareOneDeviceCopy) {
   EXPECT_TRUE(messages.empty());
 }
 
+TEST_F(RuntimeTest, TensorMapStoreIsBoundedAndReusesItsSlabs) {
+  // One new map a call, as a step whose buffers move between calls makes:
+  // 4096 maps fill 8 slabs; the next synchronises the device and starts
+  // over in the first slab instead of allocating a ninth.
+  static float data[64 * 64];
+  int64_t box[2] = {8, 8};
+  auto encode = [&](int64_t offset) {
+    MemRef<2> view = {data, data, offset, {32, 32}, {64, 1}};
+    return mgpuTensorMapEncodeTiledMemref(2, &view, 7, 0, 0, 0, 0, box);
+  };
+  void *first = encode(0);
+  for (int64_t i = 1; i < 4096; ++i)
+    ASSERT_NE(encode(i), nullptr);
+  EXPECT_EQ(count("cuCtxSynchronize"), 0);
+  EXPECT_EQ(count("cuMemAlloc"), 8);
+  fake::reset();
+  void *next = encode(4096);
+  EXPECT_EQ(count("cuCtxSynchronize"), 1);
+  EXPECT_EQ(count("cuMemAlloc"), 0);
+  EXPECT_EQ(next, first) << "the first slot of the first slab, reused";
+  // The maps of before the reset are made again when asked for.
+  fake::reset();
+  EXPECT_NE(encode(0), nullptr);
+  EXPECT_EQ(count("cuMemcpyHtoD"), 1);
+  EXPECT_TRUE(messages.empty());
+}
+
 TEST_F(RuntimeTest, TensorMapArgumentsOutsideTheDriversRangeAreReported) {
   static float data[64];
   MemRef<1> view = {data, data, 0, {64}, {1}};

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 using namespace mpt::runtime;
 
@@ -87,29 +88,45 @@ constexpr int64_t kNumTensorMapDataTypes =
     sizeof(kTensorMapElementBytes) / sizeof(kTensorMapElementBytes[0]);
 constexpr int64_t kMaxTensorMapRank = 5;
 
-/// Device copies of tensor maps, one per distinct (device, map) for the life
-/// of the process, carved out of 64 KiB slabs.
+/// Device copies of tensor maps, one per distinct (device, map), carved out
+/// of 64 KiB slabs. A step whose buffers move between calls makes new maps
+/// every call (seen: one a step of the MLP benchmark), so the store is
+/// bounded: when a device's store is full, the device is synchronised (no
+/// kernel reads a map any more) and its slabs are reused from the start.
 class TensorMapStore {
 public:
+  /// At most this many maps a device (8 slabs).
+  static constexpr size_t kMaxMaps = 4096;
+
   /// The device copy of `map`; 0 after a failure, described in `failure`.
+  /// The caller has made the device's context current.
   CUdeviceptr get(int32_t device, const CUtensorMap &map,
                   const char *&failedCall, CUresult &failure) {
     std::string key(reinterpret_cast<const char *>(&map), sizeof(map));
-    key += std::to_string(device);
     std::lock_guard<std::mutex> lock(mutex);
-    auto it = copies.find(key);
-    if (it != copies.end())
+    Device &d = devices[device];
+    auto it = d.copies.find(key);
+    if (it != d.copies.end())
       return it->second;
-    Slab &slab = slabs[device];
-    if (!slab.base || slab.used + sizeof(CUtensorMap) > kSlabBytes) {
-      if ((failure = cuMemAlloc(&slab.base, kSlabBytes)) != CUDA_SUCCESS) {
-        failedCall = "cuMemAlloc";
-        slab = Slab();
+    if (d.copies.size() >= kMaxMaps) {
+      if ((failure = cuCtxSynchronize()) != CUDA_SUCCESS) {
+        failedCall = "cuCtxSynchronize";
         return 0;
       }
-      slab.used = 0;
+      d.copies.clear();
+      d.used = 0;
     }
-    CUdeviceptr copy = slab.base + slab.used;
+    size_t slab = d.used / kMapsPerSlab;
+    if (slab == d.slabs.size()) {
+      CUdeviceptr base = 0;
+      if ((failure = cuMemAlloc(&base, kSlabBytes)) != CUDA_SUCCESS) {
+        failedCall = "cuMemAlloc";
+        return 0;
+      }
+      d.slabs.push_back(base);
+    }
+    CUdeviceptr copy =
+        d.slabs[slab] + (d.used % kMapsPerSlab) * sizeof(CUtensorMap);
     // The copy is on the legacy stream; waiting for it makes the map visible
     // to kernels on any stream.
     if ((failure = cuMemcpyHtoD(copy, &map, sizeof(map))) != CUDA_SUCCESS) {
@@ -120,21 +137,23 @@ public:
       failedCall = "cuStreamSynchronize";
       return 0;
     }
-    slab.used += sizeof(CUtensorMap);
-    copies.emplace(std::move(key), copy);
+    ++d.used;
+    d.copies.emplace(std::move(key), copy);
     return copy;
   }
 
 private:
   static constexpr size_t kSlabBytes = 64 * 1024;
-  struct Slab {
-    CUdeviceptr base = 0;
+  static constexpr size_t kMapsPerSlab = kSlabBytes / sizeof(CUtensorMap);
+  struct Device {
+    std::vector<CUdeviceptr> slabs;
+    /// Maps placed since the last reset; the next goes to slot `used`.
     size_t used = 0;
+    std::unordered_map<std::string, CUdeviceptr> copies;
   };
 
   std::mutex mutex;
-  std::unordered_map<std::string, CUdeviceptr> copies;
-  std::unordered_map<int32_t, Slab> slabs;
+  std::unordered_map<int32_t, Device> devices;
 };
 
 TensorMapStore &tensorMapStore() {
