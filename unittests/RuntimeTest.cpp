@@ -710,8 +710,10 @@ TEST_F(RuntimeTest, EqualTensorMapsShareOneDeviceCopy) {
 
 TEST_F(RuntimeTest, TensorMapStoreIsBoundedAndReusesItsSlabs) {
   // One new map a call, as a step whose buffers move between calls makes:
-  // 4096 maps fill 8 slabs; the next synchronises the device and starts
-  // over in the first slab instead of allocating a ninth.
+  // 4096 maps fill 8 slabs; the next synchronises the device and goes to a
+  // second set of slabs, so that the map returned just before (the other
+  // operand of the same launch) is not overwritten; 4096 maps later the
+  // first set is reused.
   static float data[64 * 64];
   int64_t box[2] = {8, 8};
   auto encode = [&](int64_t offset) {
@@ -719,19 +721,26 @@ TEST_F(RuntimeTest, TensorMapStoreIsBoundedAndReusesItsSlabs) {
     return mgpuTensorMapEncodeTiledMemref(2, &view, 7, 0, 0, 0, 0, box);
   };
   void *first = encode(0);
+  void *last = nullptr;
   for (int64_t i = 1; i < 4096; ++i)
-    ASSERT_NE(encode(i), nullptr);
+    ASSERT_NE(last = encode(i), nullptr);
   EXPECT_EQ(count("cuCtxSynchronize"), 0);
   EXPECT_EQ(count("cuMemAlloc"), 8);
+  CUtensorMap before;
+  std::memcpy(&before, last, sizeof(before));
   fake::reset();
   void *next = encode(4096);
   EXPECT_EQ(count("cuCtxSynchronize"), 1);
-  EXPECT_EQ(count("cuMemAlloc"), 0);
-  EXPECT_EQ(next, first) << "the first slot of the first slab, reused";
-  // The maps of before the reset are made again when asked for.
+  EXPECT_EQ(count("cuMemAlloc"), 1) << "the second set's first slab";
+  EXPECT_NE(next, first);
+  EXPECT_EQ(std::memcmp(&before, last, sizeof(before)), 0)
+      << "the map returned before the switch is intact";
+  for (int64_t i = 4097; i < 8192; ++i)
+    ASSERT_NE(encode(i), nullptr);
   fake::reset();
-  EXPECT_NE(encode(0), nullptr);
-  EXPECT_EQ(count("cuMemcpyHtoD"), 1);
+  EXPECT_EQ(encode(8192), first) << "back to the first set's first slot";
+  EXPECT_EQ(count("cuCtxSynchronize"), 1);
+  EXPECT_EQ(count("cuMemAlloc"), 0);
   EXPECT_TRUE(messages.empty());
 }
 

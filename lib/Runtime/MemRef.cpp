@@ -92,10 +92,13 @@ constexpr int64_t kMaxTensorMapRank = 5;
 /// of 64 KiB slabs. A step whose buffers move between calls makes new maps
 /// every call (seen: one a step of the MLP benchmark), so the store is
 /// bounded: when a device's store is full, the device is synchronised (no
-/// kernel reads a map any more) and its slabs are reused from the start.
+/// kernel reads a map any more), the maps are forgotten and new ones go to
+/// the other of two sets of slabs. A map returned just before (for the same
+/// launch: host code encodes A's map, then B's, then launches) stays intact
+/// in the set it was written to until the next switch, 4096 maps later.
 class TensorMapStore {
 public:
-  /// At most this many maps a device (8 slabs).
+  /// At most this many maps a device are known (8 slabs a set).
   static constexpr size_t kMaxMaps = 4096;
 
   /// The device copy of `map`; 0 after a failure, described in `failure`.
@@ -115,18 +118,20 @@ public:
       }
       d.copies.clear();
       d.used = 0;
+      d.set ^= 1;
     }
+    std::vector<CUdeviceptr> &slabs = d.slabs[d.set];
     size_t slab = d.used / kMapsPerSlab;
-    if (slab == d.slabs.size()) {
+    if (slab == slabs.size()) {
       CUdeviceptr base = 0;
       if ((failure = cuMemAlloc(&base, kSlabBytes)) != CUDA_SUCCESS) {
         failedCall = "cuMemAlloc";
         return 0;
       }
-      d.slabs.push_back(base);
+      slabs.push_back(base);
     }
     CUdeviceptr copy =
-        d.slabs[slab] + (d.used % kMapsPerSlab) * sizeof(CUtensorMap);
+        slabs[slab] + (d.used % kMapsPerSlab) * sizeof(CUtensorMap);
     // The copy is on the legacy stream; waiting for it makes the map visible
     // to kernels on any stream.
     if ((failure = cuMemcpyHtoD(copy, &map, sizeof(map))) != CUDA_SUCCESS) {
@@ -146,8 +151,10 @@ private:
   static constexpr size_t kSlabBytes = 64 * 1024;
   static constexpr size_t kMapsPerSlab = kSlabBytes / sizeof(CUtensorMap);
   struct Device {
-    std::vector<CUdeviceptr> slabs;
-    /// Maps placed since the last reset; the next goes to slot `used`.
+    /// Two sets of slabs, used in turn; `set` receives the new maps.
+    std::vector<CUdeviceptr> slabs[2];
+    int set = 0;
+    /// Maps placed since the last switch; the next goes to slot `used`.
     size_t used = 0;
     std::unordered_map<std::string, CUdeviceptr> copies;
   };
