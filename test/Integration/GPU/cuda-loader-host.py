@@ -5,39 +5,17 @@
 # REQUIRES: numpy
 # RUN: %PYTHON %s
 
-import ctypes
+import os
+import sys
 
 import numpy as np
 
 from mpt import aot, cuda, gen
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "Inputs"))
+from host_runtime import HostRuntime  # noqa: E402
 
-class HostRuntime:
-    """mpt.cuda.Runtime's interface on malloc/memmove; counts buffers."""
 
-    def __init__(self):
-        self.libc = ctypes.CDLL(None)
-        self.libc.malloc.restype = ctypes.c_void_p
-        self.libc.malloc.argtypes = [ctypes.c_size_t]
-        self.libc.free.argtypes = [ctypes.c_void_p]
-        self.live = set()
-
-    def check(self, what):
-        pass
-
-    def to_device(self, array):
-        ptr = self.libc.malloc(max(array.nbytes, 1))
-        ctypes.memmove(ptr, array.ctypes.data, array.nbytes)
-        self.live.add(ptr)
-        return ptr
-
-    def to_host(self, ptr, nbytes, out):
-        ctypes.memmove(out.ctypes.data, ptr, nbytes)
-
-    def free(self, ptr):
-        # Results are malloc'ed by the step itself: not in `live`.
-        self.live.discard(ptr)
-        self.libc.free(ptr)
 
 
 text, _ = gen.generate("mlp", batch=3, dynamic=True)

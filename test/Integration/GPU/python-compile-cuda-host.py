@@ -7,12 +7,16 @@
 # REQUIRES: numpy
 # RUN: rm -rf %t && mkdir -p %t && env MPT_CACHE_DIR=%t/cache %PYTHON %s | FileCheck %s
 
-import ctypes
+import os
+import sys
 
 import numpy as np
 
 import mpt
 from mpt import cuda, gen
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "Inputs"))
+from host_runtime import HostRuntime  # noqa: E402
 
 # --- the pipeline: transforms, then mpt-lower-to-nvvm with its options.
 args = mpt.pipeline_args(target="cuda", amp="bf16",
@@ -63,31 +67,6 @@ print("PASS pipeline arguments")
 
 
 # --- the Step over mpt.cuda.Library, with host memory as device memory.
-class HostRuntime:
-    """mpt.cuda.Runtime's interface on malloc/memmove; counts buffers."""
-
-    def __init__(self):
-        self.libc = ctypes.CDLL(None)
-        self.libc.malloc.restype = ctypes.c_void_p
-        self.libc.malloc.argtypes = [ctypes.c_size_t]
-        self.libc.free.argtypes = [ctypes.c_void_p]
-        self.live = set()
-
-    def check(self, what):
-        pass
-
-    def to_device(self, array):
-        ptr = self.libc.malloc(max(array.nbytes, 1))
-        ctypes.memmove(ptr, array.ctypes.data, array.nbytes)
-        self.live.add(ptr)
-        return ptr
-
-    def to_host(self, ptr, nbytes, out):
-        ctypes.memmove(out.ctypes.data, ptr, nbytes)
-
-    def free(self, ptr):
-        self.live.discard(ptr)
-        self.libc.free(ptr)
 
 
 text, _ = gen.generate("mlp", batch=3, widths=[4, 6, 3])

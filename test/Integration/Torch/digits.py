@@ -40,9 +40,9 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from sklearn.datasets import load_digits
 
 import mpt
+from mpt import demo_digits
 
 U32 = 2.0 ** -24
 BATCH = 64
@@ -55,26 +55,14 @@ LR = 0.1
 HIDDEN = 64
 
 
-def data():
-    digits = load_digits()
-    x = (digits.data / 16.0).astype(np.float32)
-    y = digits.target.astype(np.int64)
-    perm = np.random.default_rng(0).permutation(len(x))
-    test, train = perm[:360], perm[360:]
-    return x[train], y[train], x[test], y[test]
+# The split, the batches and the float64 evaluation are those of
+# `make demo` (python/mpt/demo_digits.py), which this test backs.
+data = demo_digits.data
+evaluate = demo_digits.evaluate
 
 
 def batches(x, y):
-    """Fixed batches: each epoch a new seeded order, the last partial batch
-    dropped (the step's shapes are static)."""
-    rng = np.random.default_rng(1)
-    out = []
-    for _ in range(EPOCHS):
-        order = rng.permutation(len(x))
-        for i in range(len(x) // BATCH):
-            idx = order[i * BATCH:(i + 1) * BATCH]
-            out.append((x[idx], y[idx]))
-    return out
+    return demo_digits.batches(x, y, EPOCHS)
 
 
 def make_model():
@@ -82,23 +70,6 @@ def make_model():
     return nn.Sequential(nn.Linear(64, HIDDEN), nn.ReLU(),
                          nn.Linear(HIDDEN, HIDDEN), nn.ReLU(),
                          nn.Linear(HIDDEN, 10))
-
-
-def evaluate(params, x, y):
-    """Cross-entropy and accuracy in float64 numpy from weights in
-    named_parameters order (w, b per layer; w is out x in)."""
-    h = np.asarray(x, np.float64)
-    layers = [(np.asarray(params[i], np.float64),
-               np.asarray(params[i + 1], np.float64))
-              for i in range(0, len(params), 2)]
-    for k, (w, b) in enumerate(layers):
-        h = h @ w.T + b
-        if k < len(layers) - 1:
-            h = np.maximum(h, 0)
-    h = h - h.max(1, keepdims=True)
-    logp = h - np.log(np.exp(h).sum(1, keepdims=True))
-    loss = -logp[np.arange(len(y)), y].mean()
-    return float(loss), float((h.argmax(1) == y).mean() * 100)
 
 
 def rel(a, b):
