@@ -442,6 +442,35 @@ def chain_case(name, shape, elem, form):
                 dict(shapes=[list(shape)], kind="chain-" + form))
 
 
+def tcast_case(name, shape, elem_in, elem_out):
+    """y[i, k, j] = cast(x[i, j, k]): a transposed read (a scalar load a
+    point) into a contiguous result (vector stores where the innermost
+    size allows), as the backward's casts of attention scores."""
+    a, b, c = shape
+    xt, yt = ttype(shape, elem_in), ttype([a, c, b], elem_out)
+    cast = "arith.truncf" if elem_in == "f32" else "arith.extf"
+    text = "\n".join([
+        "func.func @step(%%x: %s) -> (%s) {" % (xt, yt),
+        "  %%e = tensor.empty() : %s" % yt,
+        "  %%r = linalg.generic {indexing_maps = [%s, %s], iterator_types "
+        "= [\"parallel\", \"parallel\", \"parallel\"]}" % (
+            amap(3, ["d0", "d2", "d1"]), amap(3, ["d0", "d1", "d2"])),
+        "      ins(%%x : %s) outs(%%e : %s) {" % (xt, yt),
+        "  ^bb0(%%x0: %s, %%o: %s):" % (elem_in, elem_out),
+        "    %%y = %s %%x0 : %s to %s" % (cast, elem_in, elem_out),
+        "    linalg.yield %%y : %s" % elem_out,
+        "  } -> %s" % yt,
+        "  return %%r : %s" % yt,
+        "}"]) + "\n"
+    rng = rng_for(name)
+    x, xv = store(rng.standard_normal(shape), elem_in)
+    y = np.transpose(xv, (0, 2, 1))
+    # One rounding (or none: widening is exact), to nearest even as numpy.
+    return Case(name, text, [[x]], [[result(y, elem_out)]], 0.0,
+                U[elem_out], PRECISION[elem_out], [1], ["out0"],
+                dict(shapes=[list(shape)], kind="tcast"))
+
+
 # ------------------------------------------------------------ contractions
 
 def matmul_text(m, n, k, elem, form):
@@ -812,6 +841,17 @@ def _cases():
         for form in ("tensor", "generic"):
             add("chain-%s-%s-257x1003" % (form, elem), chain_case,
                 [257, 1003], elem, form)
+    # Elementwise kernels on vectors (innermost sizes that a vector of 16
+    # bytes, or of 8 or 4, divides; a last block partly outside): f32 x4,
+    # f16 x8, bf16 x4 (1004 = 4 x 251), broadcast inputs read once a
+    # vector, and transposed reads into vector stores.
+    add("bcast-add-f32-5x7x1024", bcast_add_case, [5, 7, 1024], "f32")
+    add("bcast-add-f16-37x1000", bcast_add_case, [37, 1000], "f16")
+    add("chain-generic-bf16-259x1004", chain_case, [259, 1004], "bf16",
+        "generic")
+    add("chain-tensor-f16-3x2056", chain_case, [3, 2056], "f16", "tensor")
+    add("tcast-f32-bf16-6x130x68", tcast_case, [6, 130, 68], "f32", "bf16")
+    add("tcast-f16-f32-3x64x33", tcast_case, [3, 64, 33], "f16", "f32")
     # Contractions on tensor cores, transposed operands: every form and
     # format at 128x256x64 and 8x8x8, half of them at 1000x1001x999 (8 MB
     # each with the f32 result).

@@ -243,6 +243,18 @@ def profile(fn, torch):
         events.sort(key=lambda e: -e.self_device_time_total)
         top = [[e.key, round(e.self_device_time_total / 1e3, 3), e.count]
                for e in events[:40]]
+        # Kernel time by kind: tensor-core kernels (<fn>_mma<n>_<op>) and
+        # the others, by the op they come from (<fn>_<n>_<op>).
+        by_kind = {}
+        for e in events:
+            m = re.match(r"\w+?_(mma)?\d+_(\w+)$", e.key)
+            kind = ("mma " if m and m.group(1) else "") + (
+                m.group(2) if m else "other")
+            ms, n = by_kind.get(kind, (0.0, 0))
+            by_kind[kind] = (ms + e.self_device_time_total / 1e3,
+                             n + e.count)
+        by_kind = {k: [round(ms, 3), n] for k, (ms, n) in sorted(
+            by_kind.items(), key=lambda kv: -kv[1][0])}
         # The GPU's busy span: first kernel start to last kernel end; the
         # rest of the wall time is host work before and after.
         kernels = [e for e in p.events()
@@ -277,7 +289,7 @@ def profile(fn, torch):
         host = [[e.key, round(e.cpu_time_total / 1e3, 3), e.count]
                 for e in host[:12]]
         return dict(total_ms=round(total, 3), span_ms=span, lead_ms=lead,
-                    tail_ms=tail, top=top, host_api=host)
+                    tail_ms=tail, top=top, by_kind=by_kind, host_api=host)
     except Exception as e:  # the timing stands without it
         return dict(error=str(e)[:200])
 

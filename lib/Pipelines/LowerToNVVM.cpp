@@ -91,6 +91,7 @@ static void addKernels(OpPassManager &pm, const LowerToNVVMOptions &options) {
   LinalgToGPULaunchOptions launch;
   launch.blockSize = options.blockSize;
   launch.elementsPerThread = options.elementsPerThread;
+  launch.vectorize = options.vectorize;
   launch.reductionUnroll = options.reductionUnroll;
   pm.addNestedPass<func::FuncOp>(createLinalgToGPULaunch(launch));
   addText(pm, "canonicalize,cse");
@@ -107,7 +108,13 @@ static void addNVVMLowering(OpPassManager &pm,
                             const LowerToNVVMOptions &options) {
   // Outline first: a kernel outlined after the nvgpu conversion would take
   // the memref descriptors of the tensor-core kernels as structs by value.
-  addText(pm, "gpu-kernel-outlining,convert-nvgpu-to-nvvm");
+  // The canonicalizer hoisted the kernels' constants to the host function
+  // (a launch body is not isolated from above); sunk back before outlining,
+  // they stay constants in the kernel: the index arithmetic of a launch
+  // (delinearization by static sizes) folds to shifts and multiplications
+  // instead of 64-bit divisions by kernel arguments.
+  addText(pm, "gpu-launch-sink-index-computations,gpu-kernel-outlining,"
+              "convert-nvgpu-to-nvvm");
   // 16-bit arithmetic: each op computes in f32 and rounds its result, as on
   // the CPU path, so both paths agree bit for bit on +,-,*,/ (f32 carries
   // 2p+2 bits of a 16-bit format: double rounding is innocuous).

@@ -12,8 +12,10 @@
 
 #include "mpt/Transforms/Passes.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mpt {
@@ -80,6 +82,96 @@ struct FoldIntoContraction
   llvm::Statistic &count;
 };
 
+/// The transpose that `op`, a float cast of one tensor (arith.truncf or
+/// arith.extf on tensors, or an elementwise linalg.generic with identity
+/// maps whose body is only that cast of its input), reads, if every user of
+/// the cast is a contraction on tensors.
+static linalg::TransposeOp castOfTransposeForContractions(Operation *op) {
+  if (op->getNumResults() != 1 ||
+      !llvm::all_of(op->getUsers(), [](Operation *user) {
+        auto linalgOp = dyn_cast<linalg::LinalgOp>(user);
+        return linalgOp && linalgOp.hasPureTensorSemantics() &&
+               linalg::isaContractionOpInterface(linalgOp);
+      }))
+    return nullptr;
+  Value input;
+  if (isa<arith::TruncFOp, arith::ExtFOp>(op)) {
+    input = op->getOperand(0);
+  } else if (auto generic = dyn_cast<linalg::GenericOp>(op)) {
+    if (!generic.hasPureTensorSemantics() || generic.getNumDpsInputs() != 1 ||
+        generic.getNumDpsInits() != 1 ||
+        generic.getNumParallelLoops() != generic.getNumLoops() ||
+        !llvm::all_of(generic.getIndexingMapsArray(),
+                      [](AffineMap map) { return map.isIdentity(); }) ||
+        generic.payloadUsesValueFromOperand(generic.getDpsInitOperand(0)))
+      return nullptr;
+    Block *body = generic.getBlock();
+    if (body->getOperations().size() != 2)
+      return nullptr;
+    Operation &castOp = body->front();
+    auto yield = cast<linalg::YieldOp>(body->getTerminator());
+    if (!isa<arith::TruncFOp, arith::ExtFOp>(castOp) ||
+        castOp.getOperand(0) != body->getArgument(0) ||
+        yield.getOperand(0) != castOp.getResult(0))
+      return nullptr;
+    input = generic.getDpsInputOperand(0)->get();
+  } else {
+    return nullptr;
+  }
+  auto transpose = input.getDefiningOp<linalg::TransposeOp>();
+  return transpose && transpose.hasPureTensorSemantics() ? transpose : nullptr;
+}
+
+/// cast(transpose(x)) -> transpose(cast(x)) where only contractions read
+/// the cast: they then read the new transpose through their maps
+/// (FoldIntoContraction). A backward casts saved activations transposed
+/// that its forward already cast as they are (attention's P in
+/// dV = P^T dO): swapped, the two casts are the same op on the same value
+/// (one after CSE), and no kernel writes a transposed copy.
+struct CastBeforeTranspose : public RewritePattern {
+  CastBeforeTranspose(MLIRContext *ctx, llvm::Statistic &count)
+      : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/1, ctx), count(count) {}
+
+  LogicalResult matchAndRewrite(Operation *op,
+                                PatternRewriter &rewriter) const override {
+    linalg::TransposeOp transpose = castOfTransposeForContractions(op);
+    if (!transpose)
+      return rewriter.notifyMatchFailure(op, "not a cast of a transpose "
+                                             "read by contractions");
+    Location loc = op->getLoc();
+    Value x = transpose.getInput();
+    auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
+    Type element = resultType.getElementType();
+    Value casted;
+    if (auto generic = dyn_cast<linalg::GenericOp>(op)) {
+      Value init = tensor::EmptyOp::create(
+          rewriter, loc, tensor::getMixedSizes(rewriter, loc, x), element);
+      auto moved = linalg::GenericOp::create(
+          rewriter, loc, TypeRange{init.getType()}, ValueRange{x},
+          ValueRange{init}, generic.getIndexingMapsArray(),
+          generic.getIteratorTypesArray());
+      rewriter.cloneRegionBefore(generic.getRegion(), moved.getRegion(),
+                                 moved.getRegion().end());
+      casted = moved.getResult(0);
+    } else {
+      auto type = cast<RankedTensorType>(x.getType()).clone(element);
+      OperationState state(loc, op->getName().getStringRef(), ValueRange{x},
+                           TypeRange{type}, op->getAttrs());
+      casted = rewriter.create(state)->getResult(0);
+    }
+    Value init = tensor::EmptyOp::create(
+        rewriter, loc,
+        tensor::getMixedSizes(rewriter, loc, transpose.getInit()), element);
+    auto moved = linalg::TransposeOp::create(rewriter, loc, casted, init,
+                                             transpose.getPermutation());
+    rewriter.replaceOp(op, moved->getResults());
+    ++count;
+    return success();
+  }
+
+  llvm::Statistic &count;
+};
+
 /// broadcast, transpose and reduce on tensors -> linalg.generic.
 struct GeneralizeDataMovement
     : public OpInterfaceRewritePattern<linalg::LinalgOp> {
@@ -115,6 +207,7 @@ struct FoldTransposesPass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<FoldIntoContraction>(&getContext(), numFolded);
+    patterns.add<CastBeforeTranspose>(&getContext(), numCastsMoved);
     if (generalize)
       patterns.add<GeneralizeDataMovement>(&getContext(), numGeneralized);
     // Nothing is folded or simplified otherwise: bodies stay as they are.

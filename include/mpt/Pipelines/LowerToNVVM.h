@@ -85,6 +85,12 @@ struct LowerToNVVMOptions
       llvm::cl::desc("Points each thread of an elementwise kernel computes "
                      "(mpt-linalg-to-gpu-launch)"),
       llvm::cl::init(8)};
+  Option<bool> vectorize{
+      *this, "vectorize",
+      llvm::cl::desc("Elementwise kernels load and store 16-byte vectors "
+                     "along the innermost dimension where the shapes and "
+                     "layouts allow (mpt-linalg-to-gpu-launch)"),
+      llvm::cl::init(true)};
   Option<int64_t> reductionUnroll{
       *this, "reduction-unroll",
       llvm::cl::desc("Accumulators each lane of a block reduction keeps "

@@ -472,6 +472,16 @@ def FoldTransposes : Pass<"mpt-fold-transposes"> {
     transpose is then dead unless something else reads it. The values
     computed do not change: the same products are summed in the same order.
 
+    A float cast (`arith.truncf` / `arith.extf` on a tensor, or an
+    elementwise `linalg.generic` that only casts its input) of a
+    `linalg.transpose` that only contractions read is moved before the
+    transpose, which the contractions then fold: a mixed-precision backward
+    casts saved activations transposed that its forward already cast as
+    they are (attention's probabilities in `dV = P^T dO`), and after the
+    swap both casts are the same op on the same value (one after CSE) and
+    no kernel writes a transposed copy. Casting commutes with moving
+    elements: the values do not change.
+
     With `generalize` (default), `linalg.broadcast`, `linalg.reduce` and the
     transposes that no contraction reads become `linalg.generic`, so that
     `mpt-fuse-elementwise` can fuse them with elementwise neighbours (a
@@ -493,10 +503,14 @@ def FoldTransposes : Pass<"mpt-fold-transposes"> {
   ];
   let statistics = [
     Statistic<"numFolded", "num-folded", "Transposes folded into maps">,
+    Statistic<"numCastsMoved", "num-casts-moved",
+              "Casts of transposes read by contractions moved before the "
+              "transpose">,
     Statistic<"numGeneralized", "num-generalized",
               "Named ops turned into linalg.generic">
   ];
-  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
 }
 
 def ConvToGEMM : Pass<"mpt-conv-to-gemm"> {

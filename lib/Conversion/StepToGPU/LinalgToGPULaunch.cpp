@@ -21,6 +21,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
@@ -121,8 +122,13 @@ struct LinalgToGPULaunchPass
       if (std::optional<ReductionPlan> plan = matchTiledReduction(op))
         return convertReduction(op, *plan, sizes, parallel, reduction);
     if (elementsPerThread > 1 && reduction.empty() && !parallel.empty() &&
-        canBatchElements(op))
-      return convertElementwise(op, sizes, parallel);
+        canBatchElements(op)) {
+      if (vectorize)
+        if (std::optional<VectorPlan> plan =
+                planVectors(op, parallel.back(), sizes[parallel.back()]))
+          return convertElementwise(op, sizes, parallel, &*plan);
+      return convertElementwise(op, sizes, parallel, nullptr);
+    }
 
     Value one = arith::ConstantIndexOp::create(b, loc, 1);
     // An op without parallel dimension runs in a single thread.
@@ -183,6 +189,158 @@ struct LinalgToGPULaunchPass
     return true;
   }
 
+  /// How an operand of an elementwise op is accessed along `width`
+  /// consecutive points of the innermost parallel dimension.
+  enum class Access {
+    /// One aligned vector load or store (the innermost index of the operand
+    /// is that dimension, with unit stride).
+    Vector,
+    /// One scalar load shared by the points (the operand does not depend
+    /// on that dimension: a row's maximum, a bias).
+    Broadcast,
+    /// A scalar load a point (a transposed read).
+    Scalar,
+  };
+
+  struct VectorPlan {
+    int64_t width = 1;
+    /// The innermost parallel loop dimension.
+    unsigned dim = 0;
+    /// One per operand of the op (inputs, then outputs).
+    SmallVector<Access> access;
+    /// The bytes of a vector of each operand (0 unless Access::Vector).
+    SmallVector<int64_t> vectorBytes;
+  };
+
+  /// The element type's size in bytes if a vector of it can be loaded and
+  /// stored as is (a float or integer of 1, 2, 4 or 8 bytes), else 0.
+  static int64_t vectorElementBytes(Type type) {
+    if (!isa<FloatType, IntegerType>(type))
+      return 0;
+    unsigned bits = type.getIntOrFloatBitWidth();
+    return (bits == 8 || bits == 16 || bits == 32 || bits == 64) ? bits / 8 : 0;
+  }
+
+  /// Whether `operand` is read or written as a vector along loop dim `dim`:
+  /// its map's last result is that dim alone, no other result uses it, and
+  /// its layout is strided with unit innermost stride and static offset and
+  /// outer strides that are multiples of `width` (each vector then starts
+  /// at a multiple of width elements from the buffer's base; the kernel
+  /// checks the base's alignment at run time).
+  static bool isVectorOperand(linalg::LinalgOp op, OpOperand &operand,
+                              unsigned dim, int64_t width) {
+    auto type = dyn_cast<MemRefType>(operand.get().getType());
+    AffineMap map = op.getMatchingIndexingMap(&operand);
+    if (!type || map.getNumResults() == 0 ||
+        !vectorElementBytes(type.getElementType()))
+      return false;
+    auto last = dyn_cast<AffineDimExpr>(map.getResults().back());
+    if (!last || last.getPosition() != dim)
+      return false;
+    for (AffineExpr e : map.getResults().drop_back())
+      if (e.isFunctionOfDim(dim))
+        return false;
+    SmallVector<int64_t> strides;
+    int64_t offset;
+    if (failed(type.getStridesAndOffset(strides, offset)) ||
+        strides.back() != 1 || ShapedType::isDynamic(offset) || offset % width)
+      return false;
+    for (int64_t stride : ArrayRef(strides).drop_back())
+      if (ShapedType::isDynamic(stride) || stride % width)
+        return false;
+    return true;
+  }
+
+  /// The vector form of an elementwise op, if it has one: the widest width
+  /// (at most 16 bytes of the widest element, dividing the static size of
+  /// the innermost parallel dimension) at which every output and at least
+  /// one input is accessed as a vector. Other inputs are broadcast along
+  /// the vector or read a point at a time.
+  static std::optional<VectorPlan> planVectors(linalg::LinalgOp op,
+                                               unsigned dim, Value size) {
+    std::optional<int64_t> extent = getConstantIntValue(size);
+    if (!extent || *extent <= 0)
+      return std::nullopt;
+    int64_t widest = 0;
+    for (OpOperand &operand : op->getOpOperands())
+      if (auto type = dyn_cast<MemRefType>(operand.get().getType())) {
+        int64_t bytes = vectorElementBytes(type.getElementType());
+        if (bytes)
+          widest = std::max(widest, bytes);
+        else if (op.isDpsInit(&operand))
+          return std::nullopt;
+      }
+    if (!widest)
+      return std::nullopt;
+    VectorPlan plan;
+    plan.dim = dim;
+    plan.width = 16 / widest;
+    while (plan.width > 1 && *extent % plan.width)
+      plan.width /= 2;
+    if (plan.width < 2)
+      return std::nullopt;
+    bool anyVectorInput = false;
+    for (OpOperand &operand : op->getOpOperands()) {
+      auto type = dyn_cast<MemRefType>(operand.get().getType());
+      Access access = Access::Scalar;
+      int64_t bytes = 0;
+      if (!type || !op.getMatchingIndexingMap(&operand).isFunctionOfDim(dim)) {
+        access = Access::Broadcast;
+      } else if (isVectorOperand(op, operand, dim, plan.width)) {
+        access = Access::Vector;
+        bytes = plan.width * vectorElementBytes(type.getElementType());
+      }
+      if (op.isDpsInit(&operand) && access != Access::Vector)
+        return std::nullopt;
+      anyVectorInput |= op.isDpsInput(&operand) && access == Access::Vector;
+      plan.access.push_back(access);
+      plan.vectorBytes.push_back(bytes);
+    }
+    if (!anyVectorInput && op.getNumDpsInputs() > 0)
+      return std::nullopt;
+    return plan;
+  }
+
+  /// The values of operand `operand` at `width` consecutive points along
+  /// the plan's dimension from `ivs`.
+  static SmallVector<Value> loadLanes(OpBuilder &b, Location loc,
+                                      linalg::LinalgOp op, OpOperand &operand,
+                                      const VectorPlan &plan,
+                                      ArrayRef<SmallVector<Value>> lanes) {
+    Value source = operand.get();
+    AffineMap map = op.getMatchingIndexingMap(&operand);
+    unsigned index = operand.getOperandNumber();
+    SmallVector<Value> values;
+    switch (plan.access[index]) {
+    case Access::Vector: {
+      auto elementType = cast<MemRefType>(source.getType()).getElementType();
+      Value vector = vector::LoadOp::create(
+          b, loc, VectorType::get({plan.width}, elementType), source,
+          applyMap(b, loc, map, lanes.front()), /*nontemporal=*/false,
+          llvm::MaybeAlign(plan.vectorBytes[index]));
+      for (int64_t j = 0; j < plan.width; ++j)
+        values.push_back(vector::ExtractOp::create(b, loc, vector, j));
+      break;
+    }
+    case Access::Broadcast: {
+      Value value =
+          isa<MemRefType>(source.getType())
+              ? memref::LoadOp::create(b, loc, source,
+                                       applyMap(b, loc, map, lanes.front()))
+                    .getResult()
+              : source;
+      values.assign(plan.width, value);
+      break;
+    }
+    case Access::Scalar:
+      for (ArrayRef<Value> ivs : lanes)
+        values.push_back(
+            memref::LoadOp::create(b, loc, source, applyMap(b, loc, map, ivs)));
+      break;
+    }
+    return values;
+  }
+
   /// An elementwise op with `elementsPerThread` points a thread: a block
   /// of `block-size` threads covers block-size * E consecutive points,
   /// thread t the points t, t + block-size, ... (coalesced). A thread first
@@ -190,14 +348,26 @@ struct LinalgToGPULaunchPass
   /// loads are in flight together (interleaved, the stores might alias the
   /// next loads). Blocks wholly inside the iteration space skip the bounds
   /// checks.
+  ///
+  /// With a vector plan of width W, thread t of a block instead takes the
+  /// vectors t, t + block-size, ... of W consecutive points each
+  /// (ceil(E / W) of them): one aligned vector load or store per vector
+  /// operand, one delinearization per vector. Blocks wholly inside whose
+  /// vector operands' bases are aligned to a vector (checked at run time:
+  /// a view of a caller's buffer may not be) take that path; the others
+  /// the scalar one over the same points.
   LogicalResult convertElementwise(linalg::LinalgOp op, ArrayRef<Value> sizes,
-                                   ArrayRef<unsigned> parallel) {
+                                   ArrayRef<unsigned> parallel,
+                                   const VectorPlan *plan) {
     OpBuilder b(op);
     Location loc = op.getLoc();
     auto cst = [&](int64_t v) -> Value {
       return arith::ConstantIndexOp::create(b, loc, v);
     };
-    int64_t perBlock = blockSize * elementsPerThread;
+    int64_t width = plan ? plan->width : 1;
+    int64_t vectors = llvm::divideCeil(elementsPerThread, width);
+    int64_t points = vectors * width;
+    int64_t perBlock = blockSize * points;
     Value total = product(b, loc, parallel, sizes);
     Value blocks = arith::MaxUIOp::create(
         b, loc, arith::CeilDivUIOp::create(b, loc, total, cst(perBlock)),
@@ -209,15 +379,15 @@ struct LinalgToGPULaunchPass
     b.setInsertionPointToStart(&body);
     Value start =
         arith::MulIOp::create(b, loc, launch.getBlockIds().x, cst(perBlock));
-    Value first = arith::AddIOp::create(b, loc, start, launch.getThreadIds().x);
+    Value tid = launch.getThreadIds().x;
+    Value first = arith::AddIOp::create(b, loc, start, tid);
     Value full = arith::CmpIOp::create(
         b, loc, arith::CmpIPredicate::ule,
         arith::AddIOp::create(b, loc, start, cst(perBlock)), total);
-    auto pointAt = [&](OpBuilder &ib, int64_t e) {
+    auto pointAt = [&](OpBuilder &ib, Value base, int64_t offset) {
       SmallVector<Value> ivs(sizes.size());
       Value linear = arith::AddIOp::create(
-          ib, loc, first,
-          arith::ConstantIndexOp::create(ib, loc, e * blockSize));
+          ib, loc, base, arith::ConstantIndexOp::create(ib, loc, offset));
       delinearize(ib, loc, linear, parallel, sizes, ivs);
       return std::make_pair(linear, ivs);
     };
@@ -243,32 +413,130 @@ struct LinalgToGPULaunchPass
             ib, loc, value, init.get(),
             applyMap(ib, loc, op.getMatchingIndexingMap(&init), ivs));
     };
+    // The scalar form of a whole block: `points` points a thread,
+    // block-size apart.
+    auto scalarBlock = [&](OpBuilder &ib, bool checked) {
+      if (!checked) {
+        SmallVector<std::pair<SmallVector<Value>, SmallVector<Value>>> done;
+        for (int64_t e = 0; e < points; ++e) {
+          SmallVector<Value> ivs = pointAt(ib, first, e * blockSize).second;
+          done.emplace_back(ivs, compute(ib, ivs));
+        }
+        for (auto &[ivs, values] : done)
+          store(ib, ivs, values);
+        return;
+      }
+      for (int64_t e = 0; e < points; ++e) {
+        auto [linear, ivs] = pointAt(ib, first, e * blockSize);
+        Value in = arith::CmpIOp::create(ib, loc, arith::CmpIPredicate::ult,
+                                         linear, total);
+        auto guard = scf::IfOp::create(ib, loc, in, /*withElse=*/false);
+        OpBuilder::InsertionGuard inner(ib);
+        ib.setInsertionPointToStart(guard.thenBlock());
+        store(ib, ivs, compute(ib, ivs));
+      }
+    };
+    if (plan) {
+      // The bases of the vector operands, aligned to a vector each.
+      Value aligned = full;
+      for (OpOperand &operand : op->getOpOperands()) {
+        int64_t bytes = plan->vectorBytes[operand.getOperandNumber()];
+        if (plan->access[operand.getOperandNumber()] != Access::Vector)
+          continue;
+        Value base = memref::ExtractAlignedPointerAsIndexOp::create(
+            b, loc, operand.get());
+        Value rem = arith::RemUIOp::create(b, loc, base, cst(bytes));
+        aligned = arith::AndIOp::create(
+            b, loc, aligned,
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, rem,
+                                  cst(0)));
+      }
+      full = aligned;
+    }
     auto ifOp = scf::IfOp::create(b, loc, full, /*withElse=*/true);
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(ifOp.thenBlock());
-      SmallVector<std::pair<SmallVector<Value>, SmallVector<Value>>> points;
-      for (int64_t e = 0; e < elementsPerThread; ++e) {
-        SmallVector<Value> ivs = pointAt(b, e).second;
-        points.emplace_back(ivs, compute(b, ivs));
-      }
-      for (auto &[ivs, values] : points)
-        store(b, ivs, values);
+      if (plan)
+        vectorBlock(b, loc, op, *plan, start, tid, vectors, sizes, parallel);
+      else
+        scalarBlock(b, /*checked=*/false);
       b.setInsertionPointToStart(ifOp.elseBlock());
-      for (int64_t e = 0; e < elementsPerThread; ++e) {
-        auto [linear, ivs] = pointAt(b, e);
-        Value in = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
-                                         linear, total);
-        auto guard = scf::IfOp::create(b, loc, in, /*withElse=*/false);
-        OpBuilder::InsertionGuard inner(b);
-        b.setInsertionPointToStart(guard.thenBlock());
-        store(b, ivs, compute(b, ivs));
-      }
+      scalarBlock(b, /*checked=*/true);
     }
     op->erase();
     sinkGlobals(launch);
     ++numLaunches;
     return success();
+  }
+
+  /// The vector form of a block wholly inside the iteration space: thread
+  /// `tid` computes `vectors` vectors of plan.width consecutive points,
+  /// block-size vectors apart from start + tid * width, all loaded and
+  /// computed before any is stored.
+  void vectorBlock(OpBuilder &b, Location loc, linalg::LinalgOp op,
+                   const VectorPlan &plan, Value start, Value tid,
+                   int64_t vectors, ArrayRef<Value> sizes,
+                   ArrayRef<unsigned> parallel) {
+    auto cst = [&](int64_t v) -> Value {
+      return arith::ConstantIndexOp::create(b, loc, v);
+    };
+    Value first = arith::AddIOp::create(
+        b, loc, start, arith::MulIOp::create(b, loc, tid, cst(plan.width)));
+    SmallVector<std::pair<SmallVector<Value>, SmallVector<Value>>> done;
+    for (int64_t e = 0; e < vectors; ++e) {
+      SmallVector<Value> ivs(sizes.size());
+      delinearize(
+          b, loc,
+          arith::AddIOp::create(b, loc, first, cst(e * blockSize * plan.width)),
+          parallel, sizes, ivs);
+      // The loop indices of the vector's points.
+      SmallVector<SmallVector<Value>> lanes(plan.width, ivs);
+      for (int64_t j = 1; j < plan.width; ++j)
+        lanes[j][plan.dim] =
+            arith::AddIOp::create(b, loc, ivs[plan.dim], cst(j));
+      SmallVector<SmallVector<Value>> inputs, accs;
+      for (OpOperand *input : op.getDpsInputOperands())
+        inputs.push_back(loadLanes(b, loc, op, *input, plan, lanes));
+      for (OpOperand &init : op.getDpsInitsMutable()) {
+        Type type = cast<MemRefType>(init.get().getType()).getElementType();
+        accs.push_back(op.payloadUsesValueFromOperand(&init)
+                           ? loadLanes(b, loc, op, init, plan, lanes)
+                           : SmallVector<Value>(
+                                 plan.width, arith::ConstantOp::create(
+                                                 b, loc, b.getZeroAttr(type))));
+      }
+      // results[k][j]: output k at point j.
+      SmallVector<SmallVector<Value>> results(op.getNumDpsInits());
+      for (int64_t j = 0; j < plan.width; ++j) {
+        SmallVector<Value> in, acc;
+        for (auto &values : inputs)
+          in.push_back(values[j]);
+        for (auto &values : accs)
+          acc.push_back(values[j]);
+        for (auto [k, value] :
+             llvm::enumerate(foldBody(b, loc, op, lanes[j], acc, in)))
+          results[k].push_back(value);
+      }
+      done.emplace_back(ivs, SmallVector<Value>());
+      for (auto [k, values] : llvm::enumerate(results)) {
+        OpOperand *init = op.getDpsInitOperand(k);
+        auto type = VectorType::get(
+            {plan.width},
+            cast<MemRefType>(init->get().getType()).getElementType());
+        done.back().second.push_back(
+            vector::FromElementsOp::create(b, loc, type, values));
+      }
+    }
+    for (auto &[ivs, values] : done)
+      for (auto [k, value] : llvm::enumerate(values)) {
+        OpOperand *init = op.getDpsInitOperand(k);
+        vector::StoreOp::create(
+            b, loc, value, init->get(),
+            applyMap(b, loc, op.getMatchingIndexingMap(init), ivs),
+            /*nontemporal=*/false,
+            llvm::MaybeAlign(plan.vectorBytes[init->getOperandNumber()]));
+      }
   }
 
   /// A launch of `blocks` x `threads` (x only); all kernels of a function
@@ -684,15 +952,20 @@ struct LinalgToGPULaunchPass
   }
 
   /// The op's body at `ivs` with the outputs' block arguments bound to
-  /// `accs`; returns the yielded values.
+  /// `accs` and the inputs' to `inputs` if given (else loaded at `ivs`);
+  /// returns the yielded values.
   static SmallVector<Value> foldBody(OpBuilder &b, Location loc,
                                      linalg::LinalgOp op, ValueRange ivs,
-                                     ValueRange accs) {
+                                     ValueRange accs, ValueRange inputs = {}) {
     Block *body = op.getBlock();
     IRMapping mapping;
-    for (OpOperand *input : op.getDpsInputOperands()) {
+    for (auto [i, input] : llvm::enumerate(op.getDpsInputOperands())) {
       Value v = input->get();
       Value arg = op.getMatchingBlockArgument(input);
+      if (!inputs.empty()) {
+        mapping.map(arg, inputs[i]);
+        continue;
+      }
       if (!isa<MemRefType>(v.getType())) {
         mapping.map(arg, v);
         continue;

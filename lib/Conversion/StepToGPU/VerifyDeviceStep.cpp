@@ -18,6 +18,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace mpt {
@@ -55,6 +56,13 @@ bool isHostOp(Operation *op) {
   if (auto cast = dyn_cast<UnrealizedConversionCastOp>(op))
     return cast->getNumOperands() == 1 &&
            isa<nvgpu::TensorMapDescriptorType>(cast->getOperandTypes()[0]);
+  // Constants of kernels (a vector's zeros) that the canonicalizer hoisted
+  // out of their launches: sunk back before outlining.
+  if (matchPattern(op, m_Constant()) &&
+      llvm::all_of(op->getUsers(), [](Operation *user) {
+        return user->getParentOfType<gpu::LaunchOp>();
+      }))
+    return true;
   // Scalar code on host values (shapes, launch sizes, scalar arguments).
   if (isa<arith::ArithDialect, index::IndexDialect, affine::AffineDialect>(
           op->getDialect()) &&

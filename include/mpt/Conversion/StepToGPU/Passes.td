@@ -137,7 +137,19 @@ def LinalgToGPULaunch : Pass<"mpt-linalg-to-gpu-launch", "::mlir::func::FuncOp">
     thread `elements-per-thread` points, `block-size` apart: the thread
     loads and computes all of them before it stores any, so that its loads
     are in flight together; blocks inside the iteration space skip the
-    bounds checks. Otherwise the thread with linear id `i < P` computes one
+    bounds checks. With `vectorize`, where the innermost parallel dimension
+    has a static size and every output and some input are contiguous along
+    it (unit innermost stride, static offset and outer strides that keep a
+    vector aligned), a thread instead takes ceil(`elements-per-thread` / W)
+    vectors of W consecutive points (W: 16 bytes of the widest element,
+    halved until it divides that size), `block-size` vectors apart: one
+    aligned vector load per such input (one scalar load per vector for an
+    input that does not depend on that dimension, a load per point for a
+    transposed one), one vector store per output, one delinearization per
+    vector. Blocks wholly inside whose vector operands' base addresses are
+    aligned (checked in the kernel: a view of a caller's buffer may not
+    be) take this path, the others the scalar one over the same points.
+    Otherwise the thread with linear id `i < P` computes one
     point of the parallel space and loops over the reduction dimensions
     sequentially (the op's scalar implementation). A reduction whose outputs each combine with one
     commutative op that has a neutral element (a sum, a max, an or: column
@@ -186,6 +198,11 @@ def LinalgToGPULaunch : Pass<"mpt-linalg-to-gpu-launch", "::mlir::func::FuncOp">
            /*default=*/"8",
            "Points each thread of an op without reductions computes (1: "
            "one point a thread, checked against the bounds)">,
+    Option<"vectorize", "vectorize", "bool", /*default=*/"true",
+           "An elementwise op whose outputs and some input are contiguous "
+           "along its innermost parallel dimension (static size) loads and "
+           "stores vectors of up to 16 bytes there: one delinearization "
+           "and one access a vector instead of a point">,
     Option<"reductionUnroll", "reduction-unroll", "int64_t", /*default=*/"8",
            "Accumulators each lane of a block reduction keeps (one load "
            "in flight each)">,
@@ -198,7 +215,8 @@ def LinalgToGPULaunch : Pass<"mpt-linalg-to-gpu-launch", "::mlir::func::FuncOp">
     "::mlir::arith::ArithDialect",
     "::mlir::gpu::GPUDialect",
     "::mlir::memref::MemRefDialect",
-    "::mlir::scf::SCFDialect"
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect"
   ];
   let statistics = [
     Statistic<"numLaunches", "num-launches", "Number of gpu.launch ops made">
