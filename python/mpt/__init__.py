@@ -5,8 +5,9 @@
   trainer = mpt.Trainer(step, params)
   trainer.fit(batches, epochs=3)
 
-`mpt.compile` and `mpt.Step` (mpt/step.py), `mpt.Trainer` (mpt/trainer.py),
-the example generator `mpt.gen` (standard library only), the loaders of
+`mpt.compile`, `mpt.Step` and `mpt.load_step` (mpt/step.py: a step saved
+with `step.save(dir)` loads elsewhere without the compiler), `mpt.Trainer`
+(mpt/trainer.py), the example generator `mpt.gen` (standard library only), the loaders of
 compiled steps `mpt.aot` (CPU) and `mpt.cuda` (GPU), the demos `mpt.demo`
 and `mpt.demo_digits` (`make demo`).
 Numeric checks and defect searches are test harnesses: `mpt.testing`.
@@ -21,7 +22,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "compile": "step", "pipeline_args": "step", "cache_dir": "step",
     "Step": "step", "Results": "step", "LossScaling": "step",
-    "Optimizer": "step", "CompileError": "step",
+    "Optimizer": "step", "CompileError": "step", "load_step": "step",
     "Trainer": "trainer",
     # The PyTorch ingress (mpt/torch_import.py, docs/PyTorch.md).
     "from_torch": "torch_import", "TorchImportError": "torch_import",

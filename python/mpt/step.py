@@ -12,14 +12,23 @@ The module runs through mpt-opt's passes (`--auto-mixed-precision`,
 your own), then through the CPU path of mpt.aot or the GPU path of mpt.cuda.
 The shared library is cached by content (module text, options, tool
 identities) in $MPT_CACHE_DIR, else $XDG_CACHE_HOME/mpt, else ~/.cache/mpt.
+
+A compiled step can be saved to a directory and loaded on another machine
+without any tool (no mpt-opt, LLVM, C compiler or CUDA toolkit):
+
+  step.save("steps/f16")                 # libstep.so, step.mlir, step.json
+  step = mpt.load_step("steps/f16")      # elsewhere: numpy (+ the GPU)
+
 See docs/Python.md.
 """
 
 import dataclasses
+import datetime
 import functools
 import hashlib
 import json
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -30,7 +39,7 @@ import numpy as np
 from mpt import aot, signature
 
 __all__ = ["compile", "pipeline_args", "Step", "Results", "LossScaling",
-           "Optimizer", "CompileError", "cache_dir"]
+           "Optimizer", "CompileError", "cache_dir", "load_step"]
 
 CompileError = aot.ToolError
 
@@ -484,10 +493,12 @@ class Step:
                           it defaults to 1.0 when not passed
     updates               {result name: the argument it is the next value of}
     text, pipeline, path, cache_hit
+    save(directory)       writes the step for mpt.load_step (no tools needed
+                          to load it)
     """
 
     def __init__(self, text, entry, target, path, pipeline, source_args,
-                 init, cache_hit):
+                 init, cache_hit, names=None):
         self.text = text
         self.entry = entry
         self.target = target
@@ -496,8 +507,16 @@ class Step:
         self.cache_hit = cache_hit
         self._init = init
         self._lib = None
+        # A loaded step: the CUDA runtime saved beside it, and the chip.
+        self._runtime = None
+        self._saved = None
         args, results = signature.parse(text, entry)
-        self._name_values(args, results, source_args)
+        if names is None:
+            self._name_values(args, results, source_args)
+        else:
+            for values, given in zip((args, results), names):
+                for v, n in zip(values, given):
+                    v.name = n
         self.arguments, self.results = args, results
         self._by_name = {a.name: a for a in args}
         by_role = lambda role: tuple(a.name for a in args if a.role == role)
@@ -584,13 +603,81 @@ class Step:
         """The loaded library (mpt.aot.Library or mpt.cuda.Library),
         loaded at the first call."""
         if self._lib is None:
-            if self.target == "cpu":
-                self._lib = aot.Library(
-                    os.path.join(self.path, "libstep.so"), self.text)
-            else:
-                from mpt import cuda
-                self._lib = cuda.load(self.path)
+            so = os.path.join(self.path, _LIBRARY)
+            try:
+                if self.target == "cpu":
+                    self._lib = aot.Library(so, self.text)
+                else:
+                    from mpt import cuda
+                    self._lib = cuda.load(self.path, runtime=self._runtime)
+            except OSError as e:
+                raise OSError("cannot load the %s step library %s: %s%s" % (
+                    self.target, so, e, _LOAD_HINTS[self.target])) from e
+            except RuntimeError as e:
+                if self._saved is None:
+                    raise
+                raise RuntimeError("%s (the step in %s was built for %s)" % (
+                    e, self.path, self._saved.get("chip") or "its chip")) \
+                    from e
         return self._lib
+
+    # -- saving
+
+    def save(self, directory, *, runtime=True):
+        """Writes the compiled step into `directory` (made if missing) for
+        mpt.load_step: the library (libstep.so), the step after the passes
+        (step.mlir: the signature it is called with) and step.json (entry,
+        target, pipeline, argument and result names, the initial state's
+        values, the library's checksum). With `runtime` (target cuda) a copy
+        of libmpt_cuda_runtime.so goes beside it, where libstep.so finds it
+        ($ORIGIN). Files of an earlier save there are replaced; step.json is
+        written last. Returns the directory."""
+        src = os.path.join(self.path, _LIBRARY)
+        if not os.path.exists(src):
+            raise FileNotFoundError("the step's library %s is gone (a "
+                                    "cache entry deleted?): compile it "
+                                    "again" % src)
+        os.makedirs(directory, exist_ok=True)
+        meta_path = os.path.join(directory, _SAVED_META)
+        if os.path.exists(meta_path):
+            os.remove(meta_path)  # not loadable while half replaced
+        dst = os.path.join(directory, _LIBRARY)
+        if not (os.path.exists(dst) and os.path.samefile(src, dst)):
+            shutil.copyfile(src, dst + ".tmp")
+            os.replace(dst + ".tmp", dst)
+        with open(os.path.join(directory, "step.mlir"), "w") as f:
+            f.write(self.text)
+        rt_name = None
+        if self.target == "cuda" and runtime:
+            from mpt import cuda
+            rt = self._runtime or cuda.runtime_path()
+            rt_name = cuda._RUNTIME_NAME
+            rt_dst = os.path.join(directory, rt_name)
+            if not (os.path.exists(rt_dst) and os.path.samefile(rt, rt_dst)):
+                shutil.copyfile(rt, rt_dst + ".tmp")
+                os.replace(rt_dst + ".tmp", rt_dst)
+        chip = None
+        m = re.search(r"\bchip=(\S+)", self.pipeline[-1]) \
+            if self.pipeline else None
+        if self.target == "cuda":
+            chip = m.group(1) if m else "sm_90a"
+        meta = {
+            "format": SAVE_FORMAT, "kind": "mpt.Step",
+            "entry": self.entry, "target": self.target, "chip": chip,
+            "pipeline": self.pipeline, "init": self._init,
+            "arguments": [a.name for a in self.arguments],
+            "results": [r.name for r in self.results],
+            "library": _LIBRARY, "sha256": _sha256(dst),
+            "machine": platform.machine(), "system": platform.system(),
+            "runtime": rt_name,
+            "saved": datetime.datetime.now(datetime.timezone.utc).strftime(
+                "%Y-%m-%dT%H:%M:%SZ"),
+        }
+        with open(meta_path + ".tmp", "w") as f:
+            json.dump(meta, f, indent=1)
+            f.write("\n")
+        os.replace(meta_path + ".tmp", meta_path)
+        return directory
 
     def bind(self, *args, **kwargs):
         """The arguments in signature order as arrays, checked: each by
@@ -699,6 +786,160 @@ class Step:
         return "<mpt.Step @%s %s: %s -> %s>" % (
             self.entry, self.target, ", ".join(self._by_name),
             ", ".join(r.name for r in self.results))
+
+
+# ---------------------------------------------------------------- load_step
+
+SAVE_FORMAT = 1
+_SAVED_META = "step.json"
+_LIBRARY = "libstep.so"
+_LOAD_HINTS = {
+    "cpu": " (a CPU step needs libmlir_c_runner_utils.so of LLVM 22 on the "
+           "loader's path)",
+    "cuda": " (a CUDA step needs libmpt_cuda_runtime.so: beside it, "
+            "$MPT_CUDA_RUNTIME, or runtime=; and the NVIDIA driver's "
+            "libcuda.so.1)",
+}
+# ELF e_machine -> platform.machine() names.
+_ELF_MACHINES = {0x3E: ("x86_64", "amd64"), 0xB7: ("aarch64", "arm64"),
+                 0x03: ("i386", "i686"), 0x28: ("armv7l", "arm"),
+                 0x15: ("ppc64le", "ppc64"), 0xF3: ("riscv64",)}
+
+
+def _sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _check_library(path, target, directory):
+    """That `path` is a shared library for this machine, built for
+    `target` (a CUDA step links libmpt_cuda_runtime, a CPU step does
+    not)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:4] != b"\x7fELF":
+        raise ValueError("%s is not an ELF shared library" % path)
+    little = data[5] == 1
+    machine = int.from_bytes(data[18:20], "little" if little else "big")
+    names = _ELF_MACHINES.get(machine)
+    here = platform.machine().lower()
+    if names is None or here not in sum(_ELF_MACHINES.values(), ()):
+        pass  # an architecture we do not know: let the loader decide
+    elif here not in names:
+        raise ValueError("%s is built for %s, but this machine is %s: "
+                         "compile and save the step on a %s machine" % (
+                             path, names[0], here, here))
+    cuda_lib = b"libmpt_cuda_runtime" in data
+    if cuda_lib != (target == "cuda"):
+        raise ValueError(
+            "%s is a %s library, but %s says target %r: the library was "
+            "built for another target (save the step again)" % (
+                path, "CUDA" if cuda_lib else "CPU",
+                os.path.join(directory, _SAVED_META), target))
+
+
+def load_step(directory, *, target=None, runtime=None, verify=True):
+    """A Step saved by `Step.save(directory)`, loaded without any tool:
+    no mpt-opt, LLVM, C compiler or CUDA toolkit, only numpy (and, to call
+    a CUDA step, a GPU with its driver). The library itself is opened at
+    the first call, as for mpt.compile.
+
+    target    None, or the target the caller expects ("cpu" or "cuda"): a
+              step saved for another one raises ValueError
+    runtime   (cuda) the libmpt_cuda_runtime.so to use; default
+              $MPT_CUDA_RUNTIME, else the copy saved beside the step, else
+              one in the directory above it (several steps saved with
+              runtime=False under one directory holding the runtime), else
+              lib/ beside $MPT_TOOLS_DIR
+    verify    check the library's checksum against step.json
+    """
+    if target is not None:
+        _check_target(target)
+    directory = os.fspath(directory)
+    if not os.path.isdir(directory):
+        raise FileNotFoundError("no saved mpt step at %r: %s" % (
+            directory, "not a directory" if os.path.exists(directory)
+            else "the directory does not exist"))
+    meta_path = os.path.join(directory, _SAVED_META)
+    if not os.path.exists(meta_path):
+        hint = "Step.save(directory) writes it"
+        if os.path.exists(os.path.join(directory, "meta.json")):
+            hint = ("it is a cache entry of mpt.compile: compile again, or "
+                    "step.save() a directory to load elsewhere")
+        raise FileNotFoundError("%s holds no saved mpt step (no %s; %s)" % (
+            directory, _SAVED_META, hint))
+    try:
+        with open(meta_path) as f:
+            meta = json.load(f)
+    except ValueError as e:
+        raise ValueError("%s is not a saved step's description: %s"
+                         % (meta_path, e)) from e
+    if not isinstance(meta, dict) or meta.get("kind") != "mpt.Step":
+        raise ValueError("%s is not a saved step's description (no \"kind\": "
+                         "\"mpt.Step\")" % meta_path)
+    fmt = meta.get("format")
+    if not isinstance(fmt, int) or fmt > SAVE_FORMAT:
+        raise ValueError("%s was saved in format %r; this mpt reads format "
+                         "%d and older: load it with a newer mpt"
+                         % (meta_path, fmt, SAVE_FORMAT))
+    saved_target = meta.get("target")
+    if saved_target not in TARGETS:
+        raise ValueError("%s names target %r, not 'cpu' or 'cuda'"
+                         % (meta_path, saved_target))
+    if target is not None and target != saved_target:
+        raise ValueError("the step in %s was built for target %r, not %r"
+                         % (directory, saved_target, target))
+    lib = os.path.join(directory, meta.get("library", _LIBRARY))
+    if not os.path.exists(lib):
+        raise FileNotFoundError("%s: the step's library %s is missing"
+                                % (directory, os.path.basename(lib)))
+    _check_library(lib, saved_target, directory)
+    if verify and meta.get("sha256") and _sha256(lib) != meta["sha256"]:
+        raise ValueError("%s does not match the library saved with %s "
+                         "(sha256 differs): the directory was changed after "
+                         "Step.save" % (lib, _SAVED_META))
+    text_path = os.path.join(directory, "step.mlir")
+    if not os.path.exists(text_path):
+        raise FileNotFoundError("%s: step.mlir (the step's signature) is "
+                                "missing" % directory)
+    with open(text_path) as f:
+        text = f.read()
+    entry = meta.get("entry")
+    if entry not in signature.public_functions(text):
+        raise ValueError("%s: step.mlir has no public function @%s"
+                         % (directory, entry))
+    names = (meta.get("arguments"), meta.get("results"))
+    args, results = signature.parse(text, entry)
+    if names[0] is None or names[1] is None or \
+            len(names[0]) != len(args) or len(names[1]) != len(results):
+        raise ValueError("%s: the argument and result names of %s do not "
+                         "fit @%s in step.mlir" % (directory, _SAVED_META,
+                                                   entry))
+    init = dict(meta.get("init") or {})
+    step = Step(text, entry, saved_target, directory,
+                meta.get("pipeline") or [], [], init, False, names=names)
+    step._saved = meta
+    if saved_target == "cuda":
+        env = os.environ.get("MPT_CUDA_RUNTIME")
+        beside = os.path.join(directory, meta.get("runtime") or "")
+        if runtime is not None:
+            step._runtime = os.fspath(runtime)
+        elif env:
+            step._runtime = env
+        elif meta.get("runtime") and os.path.exists(beside):
+            step._runtime = os.path.abspath(beside)
+        else:  # a runtime shared by several steps, where $ORIGIN/.. is
+            above = os.path.join(os.path.dirname(os.path.abspath(
+                directory)), "libmpt_cuda_runtime.so")
+            if os.path.exists(above):
+                step._runtime = above
+    return step
+
+
+Step.load = staticmethod(load_step)
 
 
 class _Missing:

@@ -9,7 +9,9 @@
 The trainer keeps the master weights, the optimizer state and the
 loss-scale state between steps: every result that updates an argument
 (`mpt.updates`: param_out, opt_state, loss_scale, growth_tracker,
-hysteresis) is the next step's value of that argument. It shows progress
+hysteresis) is the next step's value of that argument. A CUDA step can keep
+them on the GPU between steps (`results="device"`: only the batch, the
+loss, the scale and found_inf cross to and from the host). It shows progress
 with tqdm when tqdm is installed and logs each step's loss, loss scale and
 whether it was skipped (found_inf) to CSV and/or JSON lines.
 """
@@ -33,6 +35,15 @@ __all__ = ["Trainer"]
 LOG_FIELDS = ("step", "epoch", "loss", "scale", "skipped", "seconds")
 
 
+def _host(value):
+    """A numpy array of a step's value (a DeviceArray is copied back)."""
+    if isinstance(value, np.ndarray):
+        return value
+    if hasattr(value, "numpy") and hasattr(value, "elem"):
+        return value.numpy()
+    return np.asarray(value)
+
+
 def _finite_or_none(v):
     return v if v is None or math.isfinite(v) else None
 
@@ -49,6 +60,11 @@ class Trainer:
     log_jsonl   a path: the same records as JSON lines (a non-finite loss
                 is written as null, with "loss_text": "inf" / "nan")
     progress    show a tqdm bar (ignored when tqdm is not installed)
+    results     "numpy" (default: every step copies its arguments to the
+                step and its results back) or, for a CUDA step, "device":
+                the weights and the state stay on the GPU as
+                mpt.cuda.DeviceArrays between steps (host_params() and
+                host_state() copy them back)
 
     `scale` is the loss scale the step ran with (empty without loss
     scaling); `skipped` says the step found an Inf or a NaN in its
@@ -56,7 +72,14 @@ class Trainer:
     """
 
     def __init__(self, step, params, *, state=None, log_csv=None,
-                 log_jsonl=None, progress=True):
+                 log_jsonl=None, progress=True, results="numpy"):
+        if results not in ("numpy", "device"):
+            raise ValueError("results must be 'numpy' or 'device', not %r"
+                             % (results,))
+        if results == "device" and step.target != "cuda":
+            raise ValueError("results='device' needs a step compiled for "
+                             "target='cuda' (this one is %r)" % step.target)
+        self.results = results
         missing = [p for p in step.params if p not in step.updates.values()]
         if not step.params or missing:
             raise ValueError(
@@ -140,19 +163,21 @@ class Trainer:
         inputs = self._batch(batch)
         scale = None
         if self._scale is not None:
-            scale = float(self.state[self._scale])
+            scale = float(_host(self.state[self._scale]))
+        extra = {"results": "device"} if self.results == "device" else {}
         start = time.perf_counter()
-        out = self.step(**inputs, **self.params, **self.state)
+        out = self.step(**inputs, **self.params, **self.state, **extra)
         seconds = time.perf_counter() - start
         for rname, aname in self.step.updates.items():
             if aname in self.params:
                 self.params[aname] = out[rname]
             elif aname in self.state:
                 self.state[aname] = out[rname]
-        skipped = bool(out[self._found_inf]) if self._found_inf else False
+        skipped = bool(_host(out[self._found_inf])) if self._found_inf \
+            else False
         self.steps += 1
         self.skipped += skipped
-        loss = float(out[self._loss]) if self._loss else float("nan")
+        loss = float(_host(out[self._loss])) if self._loss else float("nan")
         record = {"step": self.steps, "epoch": self.epoch, "loss": loss,
                   "scale": scale, "skipped": skipped, "seconds": seconds}
         self.history.append(record)
@@ -176,6 +201,15 @@ class Trainer:
                 row["loss_text"] = repr(record["loss"])
             self._jsonl.write(json.dumps(row) + "\n")
             self._jsonl.flush()
+
+    def host_params(self):
+        """The master weights as numpy arrays (copies from the GPU with
+        results="device", else the arrays themselves)."""
+        return {n: _host(v) for n, v in self.params.items()}
+
+    def host_state(self):
+        """The optimizer and loss-scale state as numpy arrays."""
+        return {n: _host(v) for n, v in self.state.items()}
 
     # -- loops
 
