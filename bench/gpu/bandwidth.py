@@ -245,7 +245,7 @@ def close(torch, got, want, kind, xs):
         # once; 1 + tanh(.) near 0 (x < 0) cancels: an error of a few u in
         # tanh is one of about u |x| in y.
         x = xs[0].double()
-        bound = 16 * 2.0 ** -8 * (want.abs() + x.abs())
+        bound = 16 * 2.0 ** -8 * (want.abs() + x.abs()) + 1e-30
     ratio = float((err / bound).max())
     return ratio <= 1.0, ratio
 

@@ -82,6 +82,31 @@ struct FoldIntoContraction
   llvm::Statistic &count;
 };
 
+/// The kind of float cast `op` is (arith.truncf or arith.extf, alone or as
+/// the only op of an elementwise linalg.generic with identity maps), or
+/// nullopt.
+static std::optional<OperationName> castKind(Operation *op) {
+  if (isa<arith::TruncFOp, arith::ExtFOp>(op))
+    return op->getName();
+  auto generic = dyn_cast<linalg::GenericOp>(op);
+  if (!generic || !generic.hasPureTensorSemantics() ||
+      generic.getNumDpsInputs() != 1 || generic.getNumDpsInits() != 1 ||
+      generic.getNumParallelLoops() != generic.getNumLoops() ||
+      !llvm::all_of(generic.getIndexingMapsArray(),
+                    [](AffineMap map) { return map.isIdentity(); }) ||
+      generic.payloadUsesValueFromOperand(generic.getDpsInitOperand(0)))
+    return std::nullopt;
+  Block *body = generic.getBlock();
+  if (body->getOperations().size() != 2)
+    return std::nullopt;
+  Operation &castOp = body->front();
+  if (!isa<arith::TruncFOp, arith::ExtFOp>(castOp) ||
+      castOp.getOperand(0) != body->getArgument(0) ||
+      body->getTerminator()->getOperand(0) != castOp.getResult(0))
+    return std::nullopt;
+  return castOp.getName();
+}
+
 /// The transpose that `op`, a float cast of one tensor (arith.truncf or
 /// arith.extf on tensors, or an elementwise linalg.generic with identity
 /// maps whose body is only that cast of its input), reads, if every user of
@@ -94,30 +119,9 @@ static linalg::TransposeOp castOfTransposeForContractions(Operation *op) {
                linalg::isaContractionOpInterface(linalgOp);
       }))
     return nullptr;
-  Value input;
-  if (isa<arith::TruncFOp, arith::ExtFOp>(op)) {
-    input = op->getOperand(0);
-  } else if (auto generic = dyn_cast<linalg::GenericOp>(op)) {
-    if (!generic.hasPureTensorSemantics() || generic.getNumDpsInputs() != 1 ||
-        generic.getNumDpsInits() != 1 ||
-        generic.getNumParallelLoops() != generic.getNumLoops() ||
-        !llvm::all_of(generic.getIndexingMapsArray(),
-                      [](AffineMap map) { return map.isIdentity(); }) ||
-        generic.payloadUsesValueFromOperand(generic.getDpsInitOperand(0)))
-      return nullptr;
-    Block *body = generic.getBlock();
-    if (body->getOperations().size() != 2)
-      return nullptr;
-    Operation &castOp = body->front();
-    auto yield = cast<linalg::YieldOp>(body->getTerminator());
-    if (!isa<arith::TruncFOp, arith::ExtFOp>(castOp) ||
-        castOp.getOperand(0) != body->getArgument(0) ||
-        yield.getOperand(0) != castOp.getResult(0))
-      return nullptr;
-    input = generic.getDpsInputOperand(0)->get();
-  } else {
+  if (!castKind(op))
     return nullptr;
-  }
+  Value input = op->getOperand(0);
   auto transpose = input.getDefiningOp<linalg::TransposeOp>();
   return transpose && transpose.hasPureTensorSemantics() ? transpose : nullptr;
 }
@@ -126,8 +130,9 @@ static linalg::TransposeOp castOfTransposeForContractions(Operation *op) {
 /// the cast: they then read the new transpose through their maps
 /// (FoldIntoContraction). A backward casts saved activations transposed
 /// that its forward already cast as they are (attention's P in
-/// dV = P^T dO): swapped, the two casts are the same op on the same value
-/// (one after CSE), and no kernel writes a transposed copy.
+/// dV = P^T dO): swapped, the moved cast is the forward's (reused when it
+/// comes before in the same block), and no kernel writes a transposed
+/// copy.
 struct CastBeforeTranspose : public RewritePattern {
   CastBeforeTranspose(MLIRContext *ctx, llvm::Statistic &count)
       : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/1, ctx), count(count) {}
@@ -142,8 +147,21 @@ struct CastBeforeTranspose : public RewritePattern {
     Value x = transpose.getInput();
     auto resultType = cast<RankedTensorType>(op->getResult(0).getType());
     Type element = resultType.getElementType();
+    // The same cast of x before op (the forward's), if there is one.
     Value casted;
-    if (auto generic = dyn_cast<linalg::GenericOp>(op)) {
+    for (Operation *user : x.getUsers()) {
+      if (user == op || user->getBlock() != op->getBlock() ||
+          !user->isBeforeInBlock(op) || user->getNumResults() != 1 ||
+          user->getOperand(0) != x || castKind(user) != castKind(op) ||
+          cast<RankedTensorType>(user->getResult(0).getType())
+                  .getElementType() != element)
+        continue;
+      casted = user->getResult(0);
+      break;
+    }
+    if (casted) {
+      // Reused as is.
+    } else if (auto generic = dyn_cast<linalg::GenericOp>(op)) {
       Value init = tensor::EmptyOp::create(
           rewriter, loc, tensor::getMixedSizes(rewriter, loc, x), element);
       auto moved = linalg::GenericOp::create(
@@ -184,11 +202,13 @@ struct GeneralizeDataMovement
             op.getOperation()) ||
         !op.hasPureTensorSemantics())
       return rewriter.notifyMatchFailure(op, "not data movement on tensors");
-    // A transpose that a contraction still reads is folded first.
+    // A transpose that a contraction still reads is folded first, and one
+    // whose cast is moved before it (for contractions) is left to that.
     if (isa<linalg::TransposeOp>(op.getOperation()) &&
         llvm::any_of(op->getUsers(), [](Operation *user) {
           auto linalgOp = dyn_cast<linalg::LinalgOp>(user);
-          return linalgOp && linalg::isaContractionOpInterface(linalgOp);
+          return (linalgOp && linalg::isaContractionOpInterface(linalgOp)) ||
+                 castOfTransposeForContractions(user);
         }))
       return rewriter.notifyMatchFailure(op, "read by a contraction");
     if (failed(linalg::generalizeNamedOp(rewriter, op)))

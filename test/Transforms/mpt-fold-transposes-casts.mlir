@@ -1,4 +1,5 @@
 // RUN: mpt-opt %s --mpt-fold-transposes=generalize=false --cse --split-input-file --mlir-print-local-scope | FileCheck %s
+// RUN: mpt-opt %s --convert-elementwise-to-linalg --mpt-fold-transposes --split-input-file | FileCheck %s --check-prefix=GEN
 
 // A cast of a transpose that only contractions read is moved before the
 // transpose, which they then fold. Attention's backward casts the saved
@@ -14,6 +15,16 @@
 // CHECK-SAME: ins(%[[PB]], %[[DO]] : tensor<4x8x8xbf16>, tensor<4x8x2xbf16>)
 // CHECK-NOT: linalg.transpose
 // CHECK: return %[[O]], %[[DV]]
+
+// With the pass's default generalization, on casts that
+// convert-elementwise-to-linalg made linalg.generic: the transpose is not
+// generalized before its cast moves, and the forward's cast is reused
+// (no CSE here).
+// GEN-LABEL: func.func @attention_dv
+// GEN-COUNT-1: arith.truncf
+// GEN-NOT: arith.truncf
+// GEN-NOT: linalg.transpose
+// GEN: return
 func.func @attention_dv(%p: tensor<4x8x8xf32>, %v: tensor<4x8x2xbf16>, %do: tensor<4x8x2xbf16>,
                         %acc: tensor<4x8x2xf32>) -> (tensor<4x8x2xf32>, tensor<4x8x2xf32>) {
   %pb = arith.truncf %p : tensor<4x8x8xf32> to tensor<4x8x8xbf16>

@@ -477,9 +477,9 @@ def FoldTransposes : Pass<"mpt-fold-transposes"> {
     `linalg.transpose` that only contractions read is moved before the
     transpose, which the contractions then fold: a mixed-precision backward
     casts saved activations transposed that its forward already cast as
-    they are (attention's probabilities in `dV = P^T dO`), and after the
-    swap both casts are the same op on the same value (one after CSE) and
-    no kernel writes a transposed copy. Casting commutes with moving
+    they are (attention's probabilities in `dV = P^T dO`): after the swap
+    the forward's cast of the same value is reused (when it comes before in
+    the same block) and no kernel writes a transposed copy. Casting commutes with moving
     elements: the values do not change.
 
     With `generalize` (default), `linalg.broadcast`, `linalg.reduce` and the
