@@ -20,6 +20,18 @@
 // CST-COUNT-1: llvm.mlir.constant(1 : index) : i64
 // CST-NOT: llvm.mlir.constant(1 : index) : i64
 // CST: llvm.return
+// The stores read the buffer's aligned pointer from the descriptor that the
+// allocation built (upstream: an llvm.extractvalue each): folded to the
+// pointer itself. The descriptor is still built, for the return.
+// RUN: mpt-opt %s --mpt-convert-to-llvm | FileCheck %s --check-prefix=FOLD
+// FOLD-LABEL: llvm.func @step
+// FOLD-NOT: llvm.extractvalue
+// FOLD: %[[PTR:.*]] = llvm.call @malloc
+// FOLD: llvm.insertvalue %[[PTR]], %{{.*}}[0]
+// FOLD-NOT: llvm.extractvalue
+// FOLD: llvm.getelementptr inbounds|nuw %[[PTR]][
+// FOLD-NOT: llvm.extractvalue
+// FOLD: llvm.return
 func.func @step(%x: f16, %n: index) -> memref<4x4xf32> {
   %buf = memref.alloc() : memref<4x4xf32>
   %c0 = arith.constant 0 : index

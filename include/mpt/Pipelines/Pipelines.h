@@ -32,7 +32,22 @@ struct LowerToCPUOptions : public mlir::PassPipelineOptions<LowerToCPUOptions> {
                      "(mpt-fuse-elementwise); the values computed are the "
                      "same either way"),
       llvm::cl::init(true)};
+  Option<bool> verifyEachPass{
+      *this, "verify-each-pass",
+      llvm::cl::desc("Verify the IR after every pass of the pipeline "
+                     "(with -verify-each), not only after each of its stages "
+                     "(mpt-pipeline-stage): slower, for finding the pass that "
+                     "broke the IR"),
+      llvm::cl::init(false)};
 };
+
+/// A pass that runs `stage` (passes anchored on the operation it runs on,
+/// or op-agnostic) with the IR verified after the stage only, not between
+/// its passes; `mpt-pipeline-stage{pipeline=...}` in a textual pipeline.
+/// The pass instrumentations (-mlir-timing, -mlir-print-ir-after-all) see
+/// the passes of the stage nested in it.
+std::unique_ptr<mlir::Pass>
+createPipelineStage(const mlir::OpPassManager &stage);
 
 /// Bufferizes a module of linalg/tensor ops in time linear in its size:
 /// convert-elementwise-to-linalg, mpt-fuse-elementwise (fusing only if
