@@ -16,7 +16,7 @@ LLVM_MAJOR=22
 PACKAGES=(
   "llvm-${LLVM_MAJOR}-dev" "libmlir-${LLVM_MAJOR}-dev" "mlir-${LLVM_MAJOR}-tools"
   "llvm-${LLVM_MAJOR}-tools" cmake ninja-build g++ python3 python3-numpy
-  python3-venv libgtest-dev clang-format
+  python3-venv libgtest-dev clang-format libjemalloc2
 )
 
 missing=()
