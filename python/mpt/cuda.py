@@ -435,7 +435,7 @@ class DeviceArray:
         self._owner, self._freed, self._cai_out = None, True, False
         self._rt = runtime
         self.elem = elem
-        self.dtype = np.dtype(aot._NP_TYPES[elem])
+        self.dtype = _np_dtype(elem)
         self.shape = tuple(shape)
         self._strides = tuple(strides)  # in elements
         self.ptr = ptr
@@ -635,7 +635,8 @@ class Library:
                 buf = None
                 if not isinstance(a, (np.ndarray, np.generic)):
                     buf = self._device_buffer(name, i, a, t, call)
-                desc = aot._descriptor_class(t.rank)()
+                rank = len(t.shape)
+                desc = aot._descriptor_class(rank)()
                 desc.offset = 0
                 if buf is None:
                     arr = self._check_array(name, i, a, t)
@@ -651,7 +652,7 @@ class Library:
                     held.append(hold)
                     desc.allocated = desc.aligned = hold.ptr
                     stride = 1
-                    for d in reversed(range(t.rank)):
+                    for d in reversed(range(rank)):
                         desc.sizes[d] = shape[d]
                         desc.strides[d] = stride
                         stride *= shape[d]
@@ -909,11 +910,12 @@ class Library:
                     owner = owners[alloc] = _Buffer(alloc, functools.partial(
                         self.rt.free, alloc, _LEGACY_STREAM))
                     made.append(owner)
-                itemsize = np.dtype(aot._NP_TYPES[t.elem]).itemsize
-                ptr = (desc.aligned or 0) + desc.offset * itemsize
+                rank = len(t.shape)
+                ptr = (desc.aligned or 0) + desc.offset * \
+                    _np_dtype(t.elem).itemsize
                 outs.append(DeviceArray(
-                    self.rt, t.elem, [desc.sizes[k] for k in range(t.rank)],
-                    [desc.strides[k] for k in range(t.rank)], ptr, ordinal,
+                    self.rt, t.elem, desc.sizes[:rank] if rank else (),
+                    desc.strides[:rank] if rank else (), ptr, ordinal,
                     owner))
         finally:
             for buf in made:  # the results hold what they use
@@ -922,6 +924,11 @@ class Library:
 
 
 _V2 = np.dtype("V2")
+
+
+@functools.lru_cache(maxsize=None)
+def _np_dtype(elem):
+    return np.dtype(aot._NP_TYPES[elem])
 
 
 def _torch_tensor_class():
