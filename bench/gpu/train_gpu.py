@@ -415,16 +415,19 @@ def check_lines(name, final):
             (tl, ta), (fl, fa) = final[auto], final["torch_fp32"]
             drift = (tl / fl - 1, ta - fa if name == "digits" else
                      ta / fa - 1)
-        loss_budget = LOSS_BUDGET if drift is None else max(
-            LOSS_BUDGET, AUTOCAST_FACTOR * abs(drift[0]))
+
+        def budget(base, k):
+            """base, or AUTOCAST_FACTOR x autocast's drift k if larger."""
+            return base if drift is None else max(
+                base, AUTOCAST_FACTOR * abs(drift[k]))
+        loss_budget = budget(LOSS_BUDGET, 0)
         also = "" if drift is None else (
             "; PyTorch autocast vs FP32: %+.2f %%, %+.2f %s" % (
                 100 * drift[0], drift[1] * (1 if name == "digits" else 100),
                 "points" if name == "digits" else "%"))
         if name == "digits":
             da = a - ba
-            acc_budget = ACC_BUDGET if drift is None else max(
-                ACC_BUDGET, AUTOCAST_FACTOR * abs(drift[1]))
+            acc_budget = budget(ACC_BUDGET, 1)
             ok = abs(dl) <= loss_budget and abs(da) <= acc_budget
             text = ("%s vs %s: final training loss %+.2f %% (budget %.3g %%), "
                     "held-out accuracy %+.2f points (budget %.3g)%s" % (
@@ -432,8 +435,7 @@ def check_lines(name, final):
                         100 * loss_budget, da, acc_budget, also))
         else:
             dh = a / ba - 1
-            held_budget = LOSS_BUDGET if drift is None else max(
-                LOSS_BUDGET, AUTOCAST_FACTOR * abs(drift[1]))
+            held_budget = budget(LOSS_BUDGET, 1)
             ok = abs(dl) <= loss_budget and abs(dh) <= held_budget
             text = ("%s vs %s: training loss %+.2f %% (budget %.3g %%), "
                     "held-out loss %+.2f %% (budget %.3g %%)%s" % (

@@ -682,6 +682,14 @@ class Library:
             call["device"] = self.rt.device()
         return call["device"]
 
+    def _check_ordinal(self, name, i, t, ordinal, call):
+        want = self._runtime_device(call)
+        if ordinal != want:
+            raise ValueError(
+                "@%s %s: on CUDA device %d, but the step runs on device "
+                "%d (the runtime's default device)" % (
+                    name, _describe(i, t), ordinal, want))
+
     def _device_buffer(self, name, i, a, t, call):
         """(shape, _Buffer) of an argument in device memory, or None when
         it is host data (copied like a numpy array)."""
@@ -702,12 +710,7 @@ class Library:
                 raise TypeError("@%s %s: __dlpack_device__ failed: %s" % (
                     name, _describe(i, t), e)) from e
         if kind in (_KDL_CUDA, _KDL_CUDA_MANAGED):
-            want = self._runtime_device(call)
-            if ordinal != want:
-                raise ValueError(
-                    "@%s %s: on CUDA device %d, but the step runs on device "
-                    "%d (the runtime's default device)" % (
-                        name, _describe(i, t), ordinal, want))
+            self._check_ordinal(name, i, t, ordinal, call)
         if cai is not None:
             return self._from_cai(name, i, a, t, cai, call)
         if kind in (_KDL_CUDA, _KDL_CUDA_MANAGED) and hasattr(a,
@@ -796,12 +799,7 @@ class Library:
             raise TypeError("@%s %s: the tensor requires grad; the step "
                             "reads it outside autograd: pass .detach()" % (
                                 name, _describe(i, t)))
-        want = self._runtime_device(call)
-        if a.get_device() != want:
-            raise ValueError(
-                "@%s %s: on CUDA device %d, but the step runs on device "
-                "%d (the runtime's default device)" % (
-                    name, _describe(i, t), a.get_device(), want))
+        self._check_ordinal(name, i, t, a.get_device(), call)
         elem = _torch_elements().get(a.dtype)
         shape = tuple(a.shape)
         ptr = a.data_ptr()
