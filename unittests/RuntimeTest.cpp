@@ -764,4 +764,57 @@ TEST_F(RuntimeTest, TensorMapArgumentsOutsideTheDriversRangeAreReported) {
   EXPECT_NE(messages[2].find("box 8589934592"), std::string::npos);
 }
 
+//===----------------------------------------------------------------------===//
+// Host profile
+//===----------------------------------------------------------------------===//
+
+std::string profileReport() {
+  int64_t size = mptRuntimeHostProfileReport(nullptr, 0);
+  std::string text(size_t(size), '\0');
+  EXPECT_EQ(mptRuntimeHostProfileReport(text.data(), size), size);
+  text.resize(size_t(size - 1));
+  return text;
+}
+
+TEST_F(RuntimeTest, HostProfileCountsEachFunctionOnlyWhileEnabled) {
+  mptRuntimeHostProfileEnable(0);
+  mptRuntimeHostProfileReset();
+  CUfunction scale = kernel("scale");
+  EXPECT_EQ(profileReport(), "{}") << "nothing counted while disabled";
+
+  mptRuntimeHostProfileEnable(1);
+  EXPECT_EQ(mptRuntimeHostProfileEnabled(), 1);
+  CUstream stream = mgpuStreamCreate();
+  for (int i = 0; i < 3; ++i)
+    mgpuLaunchKernel(scale, 1, 1, 1, 32, 1, 1, 0, stream, nullptr, nullptr, 0);
+  void *buffer = mgpuMemAlloc(256, stream, 0);
+  mgpuMemFree(buffer, stream);
+  mptRuntimeHostProfileEnable(0);
+  mgpuStreamDestroy(stream);
+
+  std::string text = profileReport();
+  EXPECT_EQ(text.front(), '{');
+  EXPECT_EQ(text.back(), '}');
+  EXPECT_NE(text.find("\"mgpuLaunchKernel\": {\"calls\": 3, \"us\": "),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("\"mgpuStreamCreate\": {\"calls\": 1,"),
+            std::string::npos);
+  EXPECT_NE(text.find("\"mgpuMemAlloc\": {\"calls\": 1,"), std::string::npos);
+  EXPECT_NE(text.find("\"mgpuMemFree\": {\"calls\": 1,"), std::string::npos);
+  EXPECT_EQ(text.find("mgpuStreamDestroy"), std::string::npos)
+      << "called after the profile was turned off";
+  EXPECT_EQ(text.find("mgpuModuleGetFunction"), std::string::npos);
+
+  // Truncated to the buffer, always terminated.
+  char small[8];
+  EXPECT_EQ(mptRuntimeHostProfileReport(small, sizeof(small)),
+            int64_t(text.size()) + 1);
+  EXPECT_EQ(std::string(small), text.substr(0, 7));
+
+  mptRuntimeHostProfileReset();
+  EXPECT_EQ(profileReport(), "{}");
+  EXPECT_TRUE(messages.empty());
+}
+
 } // namespace

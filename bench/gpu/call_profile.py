@@ -10,10 +10,14 @@ It calls the step with torch CUDA tensors of small random values (results
 left on the device and freed outside the timed region), prints the median
 wall time of a call, the time spent in the library's C entry point, and
 cProfile's heaviest Python functions, as one JSON object and a table.
+The runtime's host profile (mptRuntimeHostProfileEnable) splits the C
+entry point's time by ABI function: launches, allocations, frees, TMA maps,
+the final synchronisation; the rest is the step's own host code.
 """
 
 import argparse
 import cProfile
+import ctypes
 import json
 import os
 import pstats
@@ -81,6 +85,29 @@ def main():
         walls.append(time.perf_counter() - t0)
         for r in res:
             r.free()
+    # The runtime's own split of the C entry point's time, in µs a call.
+    rt = cuda.Runtime.get().lib
+    rt.mptRuntimeHostProfileReport.restype = ctypes.c_int64
+    rt.mptRuntimeHostProfileReport.argtypes = [ctypes.c_char_p,
+                                               ctypes.c_int64]
+    rt.mptRuntimeHostProfileReset()
+    rt.mptRuntimeHostProfileEnable(1)
+    c_time.clear()
+    for _ in range(a.calls):
+        torch.cuda.synchronize()
+        res = call()
+        for r in res:
+            r.free()
+    rt.mptRuntimeHostProfileEnable(0)
+    size = rt.mptRuntimeHostProfileReport(None, 0)
+    buf = ctypes.create_string_buffer(size)
+    rt.mptRuntimeHostProfileReport(buf, size)
+    # The frees above are outside the step; their time is not the call's.
+    runtime_us = {k: dict(calls=v["calls"] / a.calls,
+                          us=round(v["us"] / a.calls, 1),
+                          us_each=round(v["us"] / v["calls"], 2))
+                  for k, v in json.loads(buf.value.decode()).items()}
+    profiled_entry_ms = statistics.median(c_time) * 1e3
     prof = cProfile.Profile()
     torch.cuda.synchronize()
     prof.enable()
@@ -99,6 +126,8 @@ def main():
                wall_ms=round(statistics.median(walls) * 1e3, 3),
                c_entry_ms=round(statistics.median(c_time[:a.calls]) * 1e3,
                                 3),
+               runtime_host_us=runtime_us,
+               c_entry_profiled_ms=round(profiled_entry_ms, 3),
                top=[[round(t, 3), round(c, 3), n, w] for t, c, n, w in
                     rows[:25]])
     print(json.dumps(out))
@@ -106,6 +135,11 @@ def main():
     print("| ---: | ---: | ---: | --- |")
     for t, c, n, w in rows[:25]:
         print("| %.3f | %.3f | %d | %s |" % (t, c, n, w))
+    print("\n| runtime function | calls / call | µs / call | µs each |")
+    print("| --- | ---: | ---: | ---: |")
+    for k, v in sorted(runtime_us.items(), key=lambda kv: -kv[1]["us"]):
+        print("| %s | %g | %.1f | %.2f |" % (k, v["calls"], v["us"],
+                                             v["us_each"]))
     return 0
 
 

@@ -442,6 +442,91 @@ def chain_case(name, shape, elem, form):
                 dict(shapes=[list(shape)], kind="chain-" + form))
 
 
+def softmax_case(name, shape, elem):
+    """A row softmax over the last dim as four generics (max, exp(x - max),
+    sum, divide), the input and the probabilities in `elem`, the math in
+    f32; returns the probabilities and the row sums. mpt-linalg-to-gpu-
+    launch runs such a chain as one kernel, a block per row (fuse-rows),
+    where the row fits; longer rows run op by op."""
+    rank = len(shape)
+    dims = ["d%d" % i for i in range(rank)]
+    idm, rowm = amap(rank, dims), amap(rank, dims[:-1])
+    par = ", ".join(['"parallel"'] * rank)
+    red = ", ".join(['"parallel"'] * (rank - 1) + ['"reduction"'])
+    t, tf, rt = ttype(shape, elem), ttype(shape, "f32"), ttype(shape[:-1],
+                                                                "f32")
+    ext = (lambda v: "%%x = arith.extf %s : %s to f32" % (v, elem)) \
+        if elem != "f32" else None
+
+    def load(v):
+        return ([ext(v)], "%x") if ext else ([], v)
+    lm, xm = load("%a")
+    le, xe = load("%a")
+    out = ("    %%q = arith.truncf %%d : f32 to %s" % elem, "%q") \
+        if elem != "f32" else (None, "%d")
+    lines = [
+        "func.func @step(%%x0: %s) -> (%s, %s) {" % (t, t, rt),
+        "  %ninf = arith.constant 0xFF800000 : f32",
+        "  %zero = arith.constant 0.0 : f32",
+        "  %%m0 = tensor.empty() : %s" % rt,
+        "  %%m1 = linalg.fill ins(%%ninf : f32) outs(%%m0 : %s) -> %s" % (
+            rt, rt),
+        "  %%m = linalg.generic {indexing_maps = [%s, %s], iterator_types"
+        " = [%s]} ins(%%x0 : %s) outs(%%m1 : %s) {" % (idm, rowm, red, t,
+                                                        rt),
+        "  ^bb0(%%a: %s, %%o: f32):" % elem]
+    lines += ["    " + l for l in lm] + [
+        "    %%y = arith.maximumf %s, %%o : f32" % xm,
+        "    linalg.yield %y : f32",
+        "  } -> %s" % rt,
+        "  %%e0 = tensor.empty() : %s" % tf,
+        "  %%e = linalg.generic {indexing_maps = [%s, %s, %s], "
+        "iterator_types = [%s]} ins(%%x0, %%m : %s, %s) outs(%%e0 : %s) {" % (
+            idm, rowm, idm, par, t, rt, tf),
+        "  ^bb0(%%a: %s, %%b: f32, %%o: f32):" % elem]
+    lines += ["    " + l for l in le] + [
+        "    %%s = arith.subf %s, %%b : f32" % xe,
+        "    %y = math.exp %s : f32",
+        "    linalg.yield %y : f32",
+        "  } -> %s" % tf,
+        "  %%s0 = tensor.empty() : %s" % rt,
+        "  %%s1 = linalg.fill ins(%%zero : f32) outs(%%s0 : %s) -> %s" % (
+            rt, rt),
+        "  %%s = linalg.generic {indexing_maps = [%s, %s], iterator_types"
+        " = [%s]} ins(%%e : %s) outs(%%s1 : %s) {" % (idm, rowm, red, tf, rt),
+        "  ^bb0(%a: f32, %o: f32):",
+        "    %y = arith.addf %a, %o : f32",
+        "    linalg.yield %y : f32",
+        "  } -> %s" % rt,
+        "  %%p0 = tensor.empty() : %s" % t,
+        "  %%p = linalg.generic {indexing_maps = [%s, %s, %s], "
+        "iterator_types = [%s]} ins(%%e, %%s : %s, %s) outs(%%p0 : %s) {" % (
+            idm, rowm, idm, par, tf, rt, t),
+        "  ^bb0(%%a: f32, %%b: f32, %%o: %s):" % elem,
+        "    %d = arith.divf %a, %b : f32"]
+    if out[0]:
+        lines.append(out[0])
+    lines += ["    linalg.yield %s : %s" % (out[1], elem),
+              "  } -> %s" % t,
+              "  return %%p, %%s : %s, %s" % (t, rt), "}"]
+    text = "\n".join(lines) + "\n"
+    rng = rng_for(name)
+    x, xv = store(rng.standard_normal(shape) * 3, elem)
+    e = np.exp(xv - xv.max(axis=-1, keepdims=True))
+    ssum = e.sum(axis=-1)
+    prob = e / ssum[..., None]
+    n = shape[-1]
+    # f32 math: each exp, the sum's n terms and the divide; the result
+    # rounded once more to `elem`.
+    u32, u = U["f32"], U[elem]
+    bound_p = (4 * u32 + n * u32) * np.abs(prob) + u * np.abs(prob)
+    bound_s = (2 * u32 + n * u32) * ssum
+    return Case(name, text, [[x]], [[result(prob, elem), result(ssum, "f32")]],
+                max(tolerance(bound_p, prob), tolerance(bound_s, ssum)), u,
+                PRECISION[elem], [1], ["out0", "out1"],
+                dict(shapes=[list(shape)], kind="softmax"))
+
+
 def tcast_case(name, shape, elem_in, elem_out):
     """y[i, k, j] = cast(x[i, j, k]): a transposed read (a scalar load a
     point) into a contiguous result (vector stores where the innermost
@@ -852,6 +937,16 @@ def _cases():
     add("chain-tensor-f16-3x2056", chain_case, [3, 2056], "f16", "tensor")
     add("tcast-f32-bf16-6x130x68", tcast_case, [6, 130, 68], "f32", "bf16")
     add("tcast-f16-f32-3x64x33", tcast_case, [3, 64, 33], "f16", "f32")
+    # Row softmax chains (fuse-rows: a block per row, the row in
+    # registers): rows not a multiple of the block (1000, 77), two outer
+    # dims, the longest fused row (8192: 32 elements a thread), one too
+    # long for it (8193: op by op), and 16-bit input and output.
+    add("softmax-f32-37x1000", softmax_case, [37, 1000], "f32")
+    add("softmax-f32-2x3x77", softmax_case, [2, 3, 77], "f32")
+    add("softmax-f32-5x8192", softmax_case, [5, 8192], "f32")
+    add("softmax-f32-3x8193", softmax_case, [3, 8193], "f32")
+    add("softmax-bf16-64x512", softmax_case, [64, 512], "bf16")
+    add("softmax-f16-9x33", softmax_case, [9, 33], "f16")
     # Contractions on tensor cores, transposed operands: every form and
     # format at 128x256x64 and 8x8x8, half of them at 1000x1001x999 (8 MB
     # each with the f32 result).

@@ -16,6 +16,8 @@
 #   tfc=DIR    the same with torch.compile beside it
 #   mlp=DIR    bench/gpu/mlp_step.py run DIR
 #   train=DIR  bench/gpu/train_gpu.py run DIR (training curves)
+#   prof=DIR   bench/gpu/call_profile.py on each case under DIR (Python
+#              side, C entry point, the runtime's host profile)
 #
 # JSON lines go to results.jsonl, logs to run.log (and one log a part);
 # all of it ends up in OUT/results.tgz. The exit status is the number of
@@ -52,6 +54,10 @@ for arg in "$@"; do
     mlp) python3 "$root/bench/gpu/mlp_step.py" run "$dir" "$out/results.jsonl" ;;
     train) python3 "$root/bench/gpu/train_gpu.py" run "$dir" "$out/train-$name" \
              --jsonl "$out/results.jsonl" ;;
+    prof) for case in "$dir"/*/libstep.so; do
+            python3 "$root/bench/gpu/call_profile.py" "$(dirname "$case")" \
+              --calls 20 | tee -a "$out/prof-$name.md" || exit 1
+          done ;;
     *) echo "unknown part $arg"; false ;;
   esac > >(tee "$out/$kind-$name.log" | tail -40) 2>&1
   status=$?

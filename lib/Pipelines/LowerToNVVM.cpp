@@ -92,6 +92,7 @@ static void addKernels(OpPassManager &pm, const LowerToNVVMOptions &options) {
   launch.blockSize = options.blockSize;
   launch.elementsPerThread = options.elementsPerThread;
   launch.vectorize = options.vectorize;
+  launch.fuseRows = options.fuseRows;
   launch.reductionUnroll = options.reductionUnroll;
   pm.addNestedPass<func::FuncOp>(createLinalgToGPULaunch(launch));
   addText(pm, "canonicalize,cse");
@@ -127,9 +128,11 @@ static void addNVVMLowering(OpPassManager &pm,
                         options.chip.getValue(), options.features.getValue(),
                         options.optLevel.getValue())
               .str());
-  addText(pm, "convert-vector-to-scf,convert-scf-to-cf,convert-nvvm-to-llvm,"
-              "func.func(gpu-async-region),"
-              "convert-func-to-llvm,expand-strided-metadata,lower-affine,"
+  // One stream for the step: the host waits for the device only at the end
+  // (not at each TMA descriptor, as upstream's gpu-async-region would).
+  addText(pm, "convert-vector-to-scf,convert-scf-to-cf,convert-nvvm-to-llvm");
+  pm.addNestedPass<func::FuncOp>(createGPUAsyncRegion());
+  addText(pm, "convert-func-to-llvm,expand-strided-metadata,lower-affine,"
               "convert-arith-to-llvm,convert-index-to-llvm,canonicalize,cse");
   addText(pm, "gpu.module(convert-gpu-to-nvvm,canonicalize,cse,"
               "reconcile-unrealized-casts)");

@@ -135,14 +135,17 @@ CUdeviceptr devicePtr(const void *ptr) {
 //===----------------------------------------------------------------------===//
 
 extern "C" CUmodule mgpuModuleLoad(void *data, int64_t /*size*/) {
+  ProfileScope profile(ProfiledCall::ModuleLoad);
   return loadModule("mgpuModuleLoad", data, /*optLevel=*/-1);
 }
 
 extern "C" CUmodule mgpuModuleLoadJIT(void *ptx, int32_t optLevel) {
+  ProfileScope profile(ProfiledCall::ModuleLoadJIT);
   return loadModule("mgpuModuleLoadJIT", ptx, optLevel);
 }
 
 extern "C" void mgpuModuleUnload(CUmodule module) {
+  ProfileScope profile(ProfiledCall::ModuleUnload);
   // Modules unload from a global destructor; if the driver has already shut
   // down, it has released the module with everything else.
   ContextGuard guard("mgpuModuleUnload", /*toleratesDeinit=*/true);
@@ -155,6 +158,7 @@ extern "C" void mgpuModuleUnload(CUmodule module) {
 }
 
 extern "C" CUfunction mgpuModuleGetFunction(CUmodule module, const char *name) {
+  ProfileScope profile(ProfiledCall::ModuleGetFunction);
   ContextGuard guard("mgpuModuleGetFunction");
   if (!guard)
     return nullptr;
@@ -173,6 +177,7 @@ extern "C" void mgpuLaunchKernel(CUfunction function, int64_t gridX,
                                  int32_t dynamicSharedBytes, CUstream stream,
                                  void **params, void **extra,
                                  int64_t /*paramCount*/) {
+  ProfileScope profile(ProfiledCall::LaunchKernel);
   const char *api = "mgpuLaunchKernel";
   LaunchShape shape = {
       {gridX, gridY, gridZ}, {blockX, blockY, blockZ}, dynamicSharedBytes};
@@ -193,6 +198,7 @@ mgpuLaunchClusterKernel(CUfunction function, int64_t clusterX, int64_t clusterY,
                         int64_t gridZ, int64_t blockX, int64_t blockY,
                         int64_t blockZ, int32_t dynamicSharedBytes,
                         CUstream stream, void **params, void **extra) {
+  ProfileScope profile(ProfiledCall::LaunchClusterKernel);
   const char *api = "mgpuLaunchClusterKernel";
   LaunchShape shape = {
       {gridX, gridY, gridZ}, {blockX, blockY, blockZ}, dynamicSharedBytes};
@@ -244,6 +250,7 @@ mgpuLaunchClusterKernel(CUfunction function, int64_t clusterX, int64_t clusterY,
 }
 
 extern "C" CUstream mgpuStreamCreate(void) {
+  ProfileScope profile(ProfiledCall::StreamCreate);
   ContextGuard guard("mgpuStreamCreate");
   if (!guard)
     return nullptr;
@@ -255,12 +262,14 @@ extern "C" CUstream mgpuStreamCreate(void) {
 }
 
 extern "C" void mgpuStreamDestroy(CUstream stream) {
+  ProfileScope profile(ProfiledCall::StreamDestroy);
   ContextGuard guard("mgpuStreamDestroy");
   if (guard)
     check(cuStreamDestroy(stream), "mgpuStreamDestroy", "cuStreamDestroy");
 }
 
 extern "C" void mgpuStreamSynchronize(CUstream stream) {
+  ProfileScope profile(ProfiledCall::StreamSynchronize);
   ContextGuard guard("mgpuStreamSynchronize");
   if (guard)
     check(cuStreamSynchronize(stream), "mgpuStreamSynchronize",
@@ -268,6 +277,7 @@ extern "C" void mgpuStreamSynchronize(CUstream stream) {
 }
 
 extern "C" void mgpuStreamWaitEvent(CUstream stream, CUevent event) {
+  ProfileScope profile(ProfiledCall::StreamWaitEvent);
   ContextGuard guard("mgpuStreamWaitEvent");
   if (guard)
     check(cuStreamWaitEvent(stream, event, /*Flags=*/0), "mgpuStreamWaitEvent",
@@ -275,6 +285,7 @@ extern "C" void mgpuStreamWaitEvent(CUstream stream, CUevent event) {
 }
 
 extern "C" CUevent mgpuEventCreate(void) {
+  ProfileScope profile(ProfiledCall::EventCreate);
   ContextGuard guard("mgpuEventCreate");
   if (!guard)
     return nullptr;
@@ -286,12 +297,14 @@ extern "C" CUevent mgpuEventCreate(void) {
 }
 
 extern "C" void mgpuEventDestroy(CUevent event) {
+  ProfileScope profile(ProfiledCall::EventDestroy);
   ContextGuard guard("mgpuEventDestroy");
   if (guard)
     check(cuEventDestroy(event), "mgpuEventDestroy", "cuEventDestroy");
 }
 
 extern "C" void mgpuEventSynchronize(CUevent event) {
+  ProfileScope profile(ProfiledCall::EventSynchronize);
   ContextGuard guard("mgpuEventSynchronize");
   if (guard)
     check(cuEventSynchronize(event), "mgpuEventSynchronize",
@@ -299,6 +312,7 @@ extern "C" void mgpuEventSynchronize(CUevent event) {
 }
 
 extern "C" void mgpuEventRecord(CUevent event, CUstream stream) {
+  ProfileScope profile(ProfiledCall::EventRecord);
   ContextGuard guard("mgpuEventRecord");
   if (guard)
     check(cuEventRecord(event, stream), "mgpuEventRecord", "cuEventRecord");
@@ -306,6 +320,7 @@ extern "C" void mgpuEventRecord(CUevent event, CUstream stream) {
 
 extern "C" void *mgpuMemAlloc(uint64_t sizeBytes, CUstream stream,
                               int8_t hostShared) {
+  ProfileScope profile(ProfiledCall::MemAlloc);
   const char *api = "mgpuMemAlloc";
   if (sizeBytes == 0)
     return nullptr;
@@ -338,6 +353,7 @@ extern "C" void *mgpuMemAlloc(uint64_t sizeBytes, CUstream stream,
 }
 
 extern "C" void mgpuMemFree(void *ptr, CUstream stream) {
+  ProfileScope profile(ProfiledCall::MemFree);
   const char *api = "mgpuMemFree";
   if (!ptr)
     return;
@@ -352,6 +368,7 @@ extern "C" void mgpuMemFree(void *ptr, CUstream stream) {
 
 extern "C" void mgpuMemcpy(void *dst, void *src, uint64_t sizeBytes,
                            CUstream stream) {
+  ProfileScope profile(ProfiledCall::Memcpy);
   if (sizeBytes == 0)
     return;
   ContextGuard guard("mgpuMemcpy");
@@ -362,6 +379,7 @@ extern "C" void mgpuMemcpy(void *dst, void *src, uint64_t sizeBytes,
 
 extern "C" void mgpuMemset32(void *dst, uint32_t value, uint64_t count,
                              CUstream stream) {
+  ProfileScope profile(ProfiledCall::Memset32);
   if (count == 0)
     return;
   ContextGuard guard("mgpuMemset32");
@@ -373,6 +391,7 @@ extern "C" void mgpuMemset32(void *dst, uint32_t value, uint64_t count,
 
 extern "C" void mgpuMemset16(void *dst, uint16_t value, uint64_t count,
                              CUstream stream) {
+  ProfileScope profile(ProfiledCall::Memset16);
   if (count == 0)
     return;
   ContextGuard guard("mgpuMemset16");

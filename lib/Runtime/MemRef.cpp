@@ -180,6 +180,7 @@ std::string describeTensorMap(const MemRefView &view, const int64_t *boxDims,
 
 extern "C" void mgpuMemHostRegisterMemRef(int64_t rank, void *descriptor,
                                           int64_t elementSizeBytes) {
+  ProfileScope profile(ProfiledCall::MemHostRegister);
   const char *api = "mgpuMemHostRegisterMemRef";
   MemRefView view(rank, descriptor);
   int64_t span = view.spanElements();
@@ -199,6 +200,7 @@ extern "C" void mgpuMemHostRegisterMemRef(int64_t rank, void *descriptor,
 
 extern "C" void mgpuMemHostUnregisterMemRef(int64_t rank, void *descriptor,
                                             int64_t elementSizeBytes) {
+  ProfileScope profile(ProfiledCall::MemHostUnregister);
   const char *api = "mgpuMemHostUnregisterMemRef";
   MemRefView view(rank, descriptor);
   // Empty views were not registered (see above).
@@ -213,6 +215,7 @@ extern "C" void mgpuMemHostUnregisterMemRef(int64_t rank, void *descriptor,
 extern "C" void *mgpuTensorMapEncodeTiledMemref(
     int64_t rank, void *descriptor, int64_t dataType, int64_t interleave,
     int64_t swizzle, int64_t l2Promotion, int64_t oobFill, int64_t *boxDims) {
+  ProfileScope profile(ProfiledCall::TensorMapEncode);
   const char *api = "mgpuTensorMapEncodeTiledMemref";
   const char *call = "cuTensorMapEncodeTiled";
   if (rank < 1 || rank > kMaxTensorMapRank || dataType < 0 ||

@@ -109,6 +109,55 @@ std::string kernelLabel(CUfunction function);
 bool ensureDynamicSharedMemory(CUfunction function, int32_t bytes,
                                const char *api);
 
+//===----------------------------------------------------------------------===//
+// Host profile
+//===----------------------------------------------------------------------===//
+
+/// The ABI functions the host profile tells apart (Profile.cpp names them).
+enum class ProfiledCall {
+  ModuleLoad,
+  ModuleLoadJIT,
+  ModuleUnload,
+  ModuleGetFunction,
+  LaunchKernel,
+  LaunchClusterKernel,
+  StreamCreate,
+  StreamDestroy,
+  StreamSynchronize,
+  StreamWaitEvent,
+  EventCreate,
+  EventDestroy,
+  EventSynchronize,
+  EventRecord,
+  MemAlloc,
+  MemFree,
+  Memcpy,
+  Memset32,
+  Memset16,
+  MemHostRegister,
+  MemHostUnregister,
+  TensorMapEncode,
+  NumCalls
+};
+
+/// Whether MPT_CUDA_HOST_PROFILE asked for the profile (read once).
+bool hostProfileEnabled();
+
+/// Counts one call of an ABI function and adds the time until the scope ends.
+class ProfileScope {
+public:
+  explicit ProfileScope(ProfiledCall call)
+      : call(call), start(hostProfileEnabled() ? now() : 0) {}
+  ~ProfileScope();
+  ProfileScope(const ProfileScope &) = delete;
+  ProfileScope &operator=(const ProfileScope &) = delete;
+
+private:
+  static uint64_t now();
+  ProfiledCall call;
+  uint64_t start;
+};
+
 } // namespace mpt::runtime
 
 #endif // MPT_LIB_RUNTIME_SUPPORT_H

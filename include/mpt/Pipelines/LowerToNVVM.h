@@ -91,6 +91,13 @@ struct LowerToNVVMOptions
                      "along the innermost dimension where the shapes and "
                      "layouts allow (mpt-linalg-to-gpu-launch)"),
       llvm::cl::init(true)};
+  Option<bool> fuseRows{
+      *this, "fuse-rows",
+      llvm::cl::desc("A chain of row reductions and elementwise ops over the "
+                     "rows of one static iteration space (softmax, its "
+                     "backward, layer norm) runs as one kernel, a block per "
+                     "row (mpt-linalg-to-gpu-launch)"),
+      llvm::cl::init(true)};
   Option<int64_t> reductionUnroll{
       *this, "reduction-unroll",
       llvm::cl::desc("Accumulators each lane of a block reduction keeps "

@@ -156,6 +156,24 @@ MPT_RUNTIME_EXPORT int32_t mptDeviceComputeCapability(void);
    Touches no driver. */
 MPT_RUNTIME_EXPORT int32_t mptGetDefaultDevice(void);
 
+/* Host-time profile. With the environment variable MPT_CUDA_HOST_PROFILE set
+   (to 1 or "stderr", or to a file path), every mgpu* function counts its
+   calls and the wall time spent in it, driver calls included; at exit the
+   totals are printed to stderr or appended to the file as one JSON object
+   {"mgpuLaunchKernel": {"calls": N, "us": T}, ...}. Unset (or 0), nothing is
+   timed. */
+MPT_RUNTIME_EXPORT int32_t mptRuntimeHostProfileEnabled(void);
+/* Turns the counting on or off from now on (the environment only sets where
+   it starts, and whether a report is written at exit). */
+MPT_RUNTIME_EXPORT void mptRuntimeHostProfileEnable(int32_t enable);
+/* Zeroes the totals (e.g. after warm-up calls). */
+MPT_RUNTIME_EXPORT void mptRuntimeHostProfileReset(void);
+/* Writes the totals so far, as the JSON object above, into `buffer`
+   (NUL-terminated, truncated to `size`); returns the size needed, NUL
+   included. */
+MPT_RUNTIME_EXPORT int64_t mptRuntimeHostProfileReport(char *buffer,
+                                                       int64_t size);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -75,6 +75,24 @@ struct LinalgToGPULaunchPass
       fn.emitError("reduction-unroll must be in [1, 64]");
       return signalPassFailure();
     }
+    if (fuseRows) {
+      SmallVector<Block *> blocks;
+      fn.walk([&](Block *block) { blocks.push_back(block); });
+      for (Block *block : blocks)
+        for (RowGroup &group : findRowGroups(*block))
+          emitRowGroup(group);
+      ops.clear();
+      fn.walk<WalkOrder::PreOrder>([&](Operation *op) {
+        if (isa<gpu::LaunchOp>(op))
+          return WalkResult::skip();
+        if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op)) {
+          if (!leftToTensorCores(linalgOp))
+            ops.push_back(linalgOp);
+          return WalkResult::skip();
+        }
+        return WalkResult::advance();
+      });
+    }
     for (linalg::LinalgOp op : ops)
       if (failed(convert(op)))
         return signalPassFailure();
@@ -103,6 +121,558 @@ struct LinalgToGPULaunchPass
             ? dyn_cast<FloatAttr>(value)
             : FloatAttr();
     return zero && zero.getValue().isZero();
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Row groups
+  //===--------------------------------------------------------------------===//
+
+  /// The most elements of a row a thread keeps (in registers): rows of up to
+  /// kMaxRowThreads * kMaxRowElements elements are fused.
+  static constexpr int64_t kMaxRowElements = 32;
+  static constexpr int64_t kMaxRowThreads = 256;
+
+  /// What a member of a row group does to a row.
+  enum class RowKind { Fill, Map, Reduce };
+
+  /// A chain of consecutive ops over the rows of one static iteration space
+  /// (outer dims, then the row): fills and reductions of a row to a value,
+  /// and elementwise ops over the row that may read those values (a
+  /// softmax: max, exp(x - max), sum, divide, cast; its backward; a layer
+  /// norm). One block per row runs them all: a row's elements stay in the
+  /// registers of its threads, its reductions go through shuffles and
+  /// shared memory, and a buffer that only the chain reads is never
+  /// written to device memory.
+  struct RowGroup {
+    SmallVector<linalg::LinalgOp> members;
+    SmallVector<RowKind> kinds;
+    /// The loop ranges; the last one is the row.
+    SmallVector<int64_t> shape;
+    /// Per member output (by SSA value): its combiner, for reductions.
+    DenseMap<Value, Operation *> combiners;
+    /// Frees met between members, moved after the group's launch.
+    SmallVector<Operation *> deferred;
+  };
+
+  /// The buffer a view is taken of.
+  static Value rootBuffer(Value v) {
+    while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
+      v = view.getViewSource();
+    return v;
+  }
+
+  /// Whether `map` of a row-space op is the identity (the operand is a row
+  /// element) or the identity without its last result (a row's value).
+  static bool isRowIdentity(AffineMap map, unsigned rank) {
+    return map.isIdentity() && map.getNumDims() == rank;
+  }
+  static bool isRowValue(AffineMap map, unsigned rank) {
+    if (map.getNumDims() != rank || map.getNumResults() != rank - 1)
+      return false;
+    for (auto [i, e] : llvm::enumerate(map.getResults())) {
+      auto dim = dyn_cast<AffineDimExpr>(e);
+      if (!dim || dim.getPosition() != i)
+        return false;
+    }
+    return true;
+  }
+
+  /// The kind of `op` as a member of a row group over `shape` (set from
+  /// the op when empty), if it can be one.
+  std::optional<RowKind> rowKind(linalg::LinalgOp op,
+                                 SmallVectorImpl<int64_t> &shape,
+                                 DenseMap<Value, Operation *> &combiners) {
+    if (!op.hasPureBufferSemantics() || leftToTensorCores(op))
+      return std::nullopt;
+    if (auto fill = dyn_cast<linalg::FillOp>(op.getOperation())) {
+      auto type =
+          dyn_cast<MemRefType>(fill.getDpsInitOperand(0)->get().getType());
+      if (shape.empty() || !type || !type.hasStaticShape() ||
+          type.getShape() != ArrayRef(shape).drop_back())
+        return std::nullopt;
+      return RowKind::Fill;
+    }
+    auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
+    if (!generic || op.getNumLoops() < 2)
+      return std::nullopt;
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    if (llvm::any_of(ranges, ShapedType::isDynamic))
+      return std::nullopt;
+    if (shape.empty())
+      shape.assign(ranges.begin(), ranges.end());
+    if (ArrayRef(ranges) != ArrayRef(shape))
+      return std::nullopt;
+    unsigned rank = shape.size();
+    int64_t row = shape.back();
+    if (row > kMaxRowThreads * kMaxRowElements)
+      return std::nullopt;
+    SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
+    for (unsigned i = 0; i + 1 < rank; ++i)
+      if (iters[i] != utils::IteratorType::parallel)
+        return std::nullopt;
+    bool reduce = iters.back() == utils::IteratorType::reduction;
+    for (OpOperand *input : op.getDpsInputOperands()) {
+      if (!isa<MemRefType>(input->get().getType()))
+        continue; // a scalar
+      AffineMap map = op.getMatchingIndexingMap(input);
+      if (!isRowIdentity(map, rank) && !isRowValue(map, rank) &&
+          map.getNumResults() != 0)
+        return std::nullopt;
+    }
+    SmallVector<BlockArgument> outs;
+    for (OpOperand &init : op.getDpsInitsMutable()) {
+      AffineMap map = op.getMatchingIndexingMap(&init);
+      if (reduce ? !isRowValue(map, rank) : !isRowIdentity(map, rank))
+        return std::nullopt;
+      outs.push_back(op.getMatchingBlockArgument(&init));
+    }
+    if (!reduce)
+      return RowKind::Map;
+    // Each output folds with one commutative op that has a neutral element,
+    // of 32 bits (a warp shuffle moves it).
+    for (auto [i, init] : llvm::enumerate(op.getDpsInitsMutable())) {
+      SmallVector<Operation *> ops;
+      if (!matchReduction(outs, i, ops) || ops.size() != 1 ||
+          !ops[0]->hasTrait<OpTrait::IsCommutative>() ||
+          !arith::getNeutralElement(ops[0]) ||
+          ops[0]->getResult(0).getType().getIntOrFloatBitWidth() != 32)
+        return std::nullopt;
+      combiners[init.get()] = ops[0];
+    }
+    return RowKind::Reduce;
+  }
+
+  /// Whether `op` may join `group` after its members: what it reads that a
+  /// member writes is that member's output as is (the same view), what it
+  /// writes no member reads or writes (but the fill of a reduction's
+  /// output).
+  static bool fitsAfter(RowGroup &group, linalg::LinalgOp op, RowKind kind) {
+    DenseMap<Value, Value> written; // root -> the member's output value
+    DenseSet<Value> touched;
+    for (auto [member, memberKind] : llvm::zip(group.members, group.kinds)) {
+      for (OpOperand &init : member.getDpsInitsMutable())
+        written[rootBuffer(init.get())] = init.get();
+      for (Value v : member->getOperands())
+        if (isa<MemRefType>(v.getType()))
+          touched.insert(rootBuffer(v));
+    }
+    for (OpOperand *input : op.getDpsInputOperands()) {
+      Value v = input->get();
+      if (!isa<MemRefType>(v.getType()))
+        continue;
+      auto it = written.find(rootBuffer(v));
+      if (it != written.end() && it->second != v)
+        return false;
+    }
+    for (OpOperand &init : op.getDpsInitsMutable()) {
+      Value root = rootBuffer(init.get());
+      if (!touched.contains(root))
+        continue;
+      // A reduction may fold into what a fill of the group wrote, when
+      // nothing else of the group touched it.
+      if (kind != RowKind::Reduce)
+        return false;
+      bool onlyFilled = true;
+      for (auto [member, memberKind] : llvm::zip(group.members, group.kinds))
+        for (Value v : member->getOperands())
+          if (isa<MemRefType>(v.getType()) && rootBuffer(v) == root &&
+              (memberKind != RowKind::Fill || v != init.get()))
+            onlyFilled = false;
+      if (!onlyFilled)
+        return false;
+    }
+    return true;
+  }
+
+  /// Host ops that may sit between the members of a group: they do not
+  /// touch buffer contents.
+  static bool isNeutralBetween(Operation *op) {
+    return isa<gpu::AllocOp, arith::ConstantOp, ViewLikeOpInterface>(op) ||
+           isPure(op);
+  }
+
+  /// Finds the row groups of `block`, in order.
+  std::vector<RowGroup> findRowGroups(Block &block) {
+    std::vector<RowGroup> groups;
+    RowGroup current;
+    // Fills met before a group's first generic (a reduction's init comes
+    // first): they join it if they fill a row value of its shape.
+    SmallVector<linalg::LinalgOp> pendingFills;
+    auto close = [&] {
+      int64_t reductions = llvm::count(current.kinds, RowKind::Reduce);
+      int64_t computing =
+          current.members.size() - llvm::count(current.kinds, RowKind::Fill);
+      if (reductions >= 1 && computing >= 2) {
+        // Trailing fills belong to the next group.
+        while (current.kinds.back() == RowKind::Fill) {
+          current.kinds.pop_back();
+          current.members.pop_back();
+        }
+        groups.push_back(std::move(current));
+      }
+      current = RowGroup();
+      pendingFills.clear();
+    };
+    for (Operation &op : block) {
+      auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+      if (!linalgOp) {
+        if (isa<gpu::DeallocOp>(op) && !current.members.empty()) {
+          current.deferred.push_back(&op);
+          continue;
+        }
+        if (!isNeutralBetween(&op))
+          close();
+        continue;
+      }
+      SmallVector<int64_t> shape = current.shape;
+      DenseMap<Value, Operation *> combiners;
+      std::optional<RowKind> kind = rowKind(linalgOp, shape, combiners);
+      // A fill needs the shape of the group it joins: one before the first
+      // generic waits for it.
+      if (!kind && isa<linalg::FillOp>(op) && current.members.empty()) {
+        if (linalgOp.hasPureBufferSemantics() && !leftToTensorCores(linalgOp))
+          pendingFills.push_back(linalgOp);
+        else
+          close();
+        continue;
+      }
+      if (kind && !current.members.empty() &&
+          fitsAfter(current, linalgOp, *kind)) {
+        current.members.push_back(linalgOp);
+        current.kinds.push_back(*kind);
+        current.combiners.insert(combiners.begin(), combiners.end());
+        continue;
+      }
+      if (isa<linalg::FillOp>(op)) {
+        // It may start the next group.
+        close();
+        if (linalgOp.hasPureBufferSemantics() && !leftToTensorCores(linalgOp))
+          pendingFills.push_back(linalgOp);
+        continue;
+      }
+      SmallVector<linalg::LinalgOp> fills;
+      if (current.members.empty())
+        fills = std::move(pendingFills);
+      close();
+      shape.clear();
+      combiners.clear();
+      kind = rowKind(linalgOp, shape, combiners);
+      if (!kind || *kind == RowKind::Fill)
+        continue;
+      current.shape = shape;
+      for (linalg::LinalgOp fill : fills) {
+        SmallVector<int64_t> fillShape = shape;
+        DenseMap<Value, Operation *> none;
+        if (rowKind(fill, fillShape, none) == RowKind::Fill &&
+            fitsAfter(current, fill, RowKind::Fill)) {
+          current.members.push_back(fill);
+          current.kinds.push_back(RowKind::Fill);
+        }
+      }
+      if (!fitsAfter(current, linalgOp, *kind)) {
+        current = RowGroup();
+        current.shape = shape;
+      }
+      current.members.push_back(linalgOp);
+      current.kinds.push_back(*kind);
+      current.combiners = std::move(combiners);
+    }
+    close();
+    return groups;
+  }
+
+  /// Whether every use of `buffer` (a gpu.alloc, through views) is a member
+  /// of `group` or a free: then the group need not write it.
+  static bool onlyGroupReads(Value buffer, const DenseSet<Operation *> &members,
+                             SmallVectorImpl<Operation *> &chain) {
+    for (Operation *user : buffer.getUsers()) {
+      if (members.contains(user) || isa<gpu::DeallocOp>(user)) {
+        chain.push_back(user);
+        continue;
+      }
+      auto view = dyn_cast<ViewLikeOpInterface>(user);
+      if (!view || view.getViewSource() != buffer)
+        return false;
+      chain.push_back(user);
+      for (Value result : user->getResults())
+        if (!onlyGroupReads(result, members, chain))
+          return false;
+    }
+    return true;
+  }
+
+  /// One launch for `group`: a block per row, each thread the row elements
+  /// tid, tid + threads, ...
+  void emitRowGroup(RowGroup &group) {
+    linalg::LinalgOp last = group.members.back();
+    OpBuilder b(last->getContext());
+    b.setInsertionPointAfter(last);
+    Location loc = b.getFusedLoc(llvm::map_to_vector(
+        group.members, [](linalg::LinalgOp op) { return op.getLoc(); }));
+    unsigned rank = group.shape.size();
+    int64_t row = group.shape.back();
+    int64_t rows = 1;
+    for (int64_t size : ArrayRef(group.shape).drop_back())
+      rows *= size;
+    // About four elements a thread, in whole warps.
+    int64_t threads = std::clamp<int64_t>(
+        llvm::alignTo(llvm::divideCeil(row, 4), 32), 32, kMaxRowThreads);
+    int64_t perThread = llvm::divideCeil(row, threads);
+    int64_t warps = threads / 32;
+    auto cst = [&](OpBuilder &ib, int64_t v) -> Value {
+      return arith::ConstantIndexOp::create(ib, loc, v);
+    };
+
+    // Buffers only the group reads are neither written nor allocated.
+    DenseSet<Operation *> members;
+    for (linalg::LinalgOp op : group.members)
+      members.insert(op);
+    DenseSet<Value> internal;
+    SmallVector<Operation *> erase;
+    for (linalg::LinalgOp op : group.members)
+      for (OpOperand &init : op.getDpsInitsMutable()) {
+        Value root = rootBuffer(init.get());
+        auto alloc = root.getDefiningOp<gpu::AllocOp>();
+        SmallVector<Operation *> chain;
+        if (!alloc || internal.contains(root) ||
+            !onlyGroupReads(root, members, chain))
+          continue;
+        internal.insert(root);
+        for (Operation *user : chain)
+          if (!members.contains(user))
+            erase.push_back(user);
+        erase.push_back(alloc);
+      }
+
+    // Shared memory: the warps' partial results of each reduction output.
+    auto workgroup = gpu::AddressSpaceAttr::get(
+        b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
+    SmallVector<Type> shared;
+    DenseMap<Value, unsigned> sharedIndex;
+    for (auto [op, kind] : llvm::zip(group.members, group.kinds))
+      if (kind == RowKind::Reduce)
+        for (OpOperand &init : op.getDpsInitsMutable()) {
+          sharedIndex[init.get()] = shared.size();
+          shared.push_back(MemRefType::get(
+              {warps},
+              group.combiners.lookup(init.get())->getResult(0).getType(),
+              MemRefLayoutAttrInterface{}, workgroup));
+        }
+    auto launch = createLaunch(b, loc, last, cst(b, rows), cst(b, threads),
+                               shared, Value(), "rows");
+    Block &body = launch.getBody().front();
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&body);
+    gpu::TerminatorOp::create(b, loc);
+    b.setInsertionPointToStart(&body);
+
+    // The row's indices, and this thread's elements of it.
+    SmallVector<Value> sizes;
+    for (int64_t size : group.shape)
+      sizes.push_back(cst(b, size));
+    SmallVector<unsigned> outer =
+        llvm::to_vector(llvm::seq<unsigned>(0, rank - 1));
+    SmallVector<Value> rowIvs(rank);
+    delinearize(b, loc, launch.getBlockIds().x, outer, sizes, rowIvs);
+    Value tid = launch.getThreadIds().x;
+    SmallVector<Value> cols, loadCols, valid;
+    Value lastCol = cst(b, row - 1);
+    for (int64_t e = 0; e < perThread; ++e) {
+      Value col = arith::AddIOp::create(b, loc, tid, cst(b, e * threads));
+      cols.push_back(col);
+      // Only the last element of a thread may fall outside the row.
+      bool whole = (e + 1) * threads <= row;
+      valid.push_back(whole ? Value()
+                            : arith::CmpIOp::create(b, loc,
+                                                    arith::CmpIPredicate::ult,
+                                                    col, cst(b, row)));
+      loadCols.push_back(
+          whole ? col
+                : arith::MinUIOp::create(b, loc, col, lastCol).getResult());
+    }
+    auto ivsAt = [&](int64_t e) {
+      SmallVector<Value> ivs(rowIvs);
+      ivs[rank - 1] = cols[e];
+      return ivs;
+    };
+    auto rowIndices = [&]() { return ArrayRef(rowIvs).drop_back(); };
+    auto elementIndices = [&](int64_t e) {
+      SmallVector<Value> ivs(rowIvs);
+      ivs[rank - 1] = loadCols[e];
+      return ivs;
+    };
+    // Guards a store of element e (if it may be outside the row).
+    auto storeElement = [&](Value value, Value buffer, int64_t e) {
+      if (!valid[e]) {
+        memref::StoreOp::create(b, loc, value, buffer, elementIndices(e));
+        return;
+      }
+      auto inRow = scf::IfOp::create(b, loc, valid[e], /*withElse=*/false);
+      OpBuilder::InsertionGuard inner(b);
+      b.setInsertionPointToStart(inRow.thenBlock());
+      memref::StoreOp::create(b, loc, value, buffer, elementIndices(e));
+    };
+
+    DenseMap<Value, SmallVector<Value>> elements; // row elements, by value
+    DenseMap<Value, Value> rowValues;             // row values, by value
+    Value zero = cst(b, 0);
+    Value isFirst =
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid, zero);
+    auto storeRowValue = [&](Value value, Value buffer) {
+      auto first = scf::IfOp::create(b, loc, isFirst, /*withElse=*/false);
+      OpBuilder::InsertionGuard inner(b);
+      b.setInsertionPointToStart(first.thenBlock());
+      memref::StoreOp::create(b, loc, value, buffer, rowIndices());
+    };
+    // An operand's values: from an earlier member, else loaded once (no
+    // member writes what an earlier one read).
+    auto rowValue = [&](Value v) -> Value {
+      if (!isa<MemRefType>(v.getType()))
+        return v;
+      Value &known = rowValues[v];
+      if (!known)
+        known = memref::LoadOp::create(b, loc, v, rowIndices());
+      return known;
+    };
+    auto element = [&](Value v, int64_t e) -> Value {
+      auto it = elements.find(v);
+      if (it == elements.end()) {
+        SmallVector<Value> loaded;
+        for (int64_t k = 0; k < perThread; ++k)
+          loaded.push_back(
+              memref::LoadOp::create(b, loc, v, elementIndices(k)));
+        it = elements.try_emplace(v, std::move(loaded)).first;
+      }
+      return it->second[e];
+    };
+    auto operandValue = [&](linalg::LinalgOp op, OpOperand &operand,
+                            int64_t e) -> Value {
+      Value v = operand.get();
+      if (!isa<MemRefType>(v.getType()))
+        return v;
+      AffineMap map = op.getMatchingIndexingMap(&operand);
+      if (map.getNumResults() == 0) {
+        Value &known = rowValues[v];
+        if (!known)
+          known = memref::LoadOp::create(b, loc, v, ValueRange());
+        return known;
+      }
+      return isRowValue(map, rank) ? rowValue(v) : element(v, e);
+    };
+
+    for (auto [op, kind] : llvm::zip(group.members, group.kinds)) {
+      if (kind == RowKind::Fill) {
+        Value out = op.getDpsInitOperand(0)->get();
+        rowValues[out] = op.getDpsInputOperand(0)->get();
+        // Written unless a reduction of the group folds into it (it then
+        // writes the total).
+        bool reduced = llvm::any_of(group.members, [&](linalg::LinalgOp m) {
+          return m != op && llvm::is_contained(m.getDpsInits(), out);
+        });
+        if (!reduced && !internal.contains(rootBuffer(out)))
+          storeRowValue(rowValues[out], out);
+        continue;
+      }
+      if (kind == RowKind::Map) {
+        SmallVector<SmallVector<Value>> results(op.getNumDpsInits());
+        for (int64_t e = 0; e < perThread; ++e) {
+          SmallVector<Value> ins, outs;
+          for (OpOperand *input : op.getDpsInputOperands())
+            ins.push_back(operandValue(op, *input, e));
+          for (OpOperand &init : op.getDpsInitsMutable())
+            outs.push_back(operandValue(op, init, e));
+          SmallVector<Value> yielded =
+              foldBody(b, loc, op, ivsAt(e), outs, ins);
+          for (auto [i, v] : llvm::enumerate(yielded))
+            results[i].push_back(v);
+        }
+        for (auto [i, init] : llvm::enumerate(op.getDpsInits())) {
+          if (!internal.contains(rootBuffer(init)))
+            for (int64_t e = 0; e < perThread; ++e)
+              storeElement(results[i][e], init, e);
+          elements[init] = std::move(results[i]);
+        }
+        continue;
+      }
+      // A reduction: each thread folds its elements, each warp combines its
+      // lanes by shuffles and lane 0 leaves the warp's partial in shared
+      // memory; after a barrier every thread combines the partials in the
+      // same order (the same total in every thread; each output has its own
+      // partials, so no second barrier).
+      SmallVector<Operation *> combiners;
+      SmallVector<Value> accs;
+      for (Value init : op.getDpsInits()) {
+        combiners.push_back(group.combiners.lookup(init));
+        accs.push_back(arith::ConstantOp::create(
+            b, loc, *arith::getNeutralElement(combiners.back())));
+      }
+      for (int64_t e = 0; e < perThread; ++e) {
+        SmallVector<Value> ins;
+        for (OpOperand *input : op.getDpsInputOperands())
+          ins.push_back(operandValue(op, *input, e));
+        SmallVector<Value> next = foldBody(b, loc, op, ivsAt(e), accs, ins);
+        for (auto [acc, v] : llvm::zip(accs, next))
+          acc = valid[e] ? arith::SelectOp::create(b, loc, valid[e], v, acc)
+                               .getResult()
+                         : v;
+      }
+      Value lane = arith::RemUIOp::create(b, loc, tid, cst(b, 32));
+      Value warp = arith::DivUIOp::create(b, loc, tid, cst(b, 32));
+      Value leader =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, lane, zero);
+      for (auto [acc, combiner, init] :
+           llvm::zip(accs, combiners, op.getDpsInits())) {
+        for (int32_t offset = 16; offset >= 1; offset /= 2) {
+          Value other = gpu::ShuffleOp::create(b, loc, acc, offset, 32,
+                                               gpu::ShuffleMode::XOR)
+                            .getShuffleResult();
+          acc = combine(b, combiner, acc, other);
+        }
+        Value partials = launch.getWorkgroupAttributions()[sharedIndex[init]];
+        auto store = scf::IfOp::create(b, loc, leader, /*withElse=*/false);
+        OpBuilder::InsertionGuard inner(b);
+        b.setInsertionPointToStart(store.thenBlock());
+        memref::StoreOp::create(b, loc, acc, partials, warp);
+      }
+      gpu::BarrierOp::create(b, loc);
+      for (auto [combiner, init] : llvm::zip(combiners, op.getDpsInits())) {
+        Value partials = launch.getWorkgroupAttributions()[sharedIndex[init]];
+        Value total = memref::LoadOp::create(b, loc, partials, zero);
+        for (int64_t w = 1; w < warps; ++w)
+          total = combine(b, combiner, total,
+                          memref::LoadOp::create(b, loc, partials, cst(b, w)));
+        // The value the output held (a fill of the group, or the buffer)
+        // folds in last, as the output of a sequential loop would.
+        Value result = combine(b, combiner, rowValue(init), total);
+        rowValues[init] = result;
+        if (!internal.contains(rootBuffer(init)))
+          storeRowValue(result, init);
+      }
+    }
+    sinkGlobals(launch);
+    ++numLaunches;
+    ++numRowGroups;
+    numRowFusedOps += group.members.size();
+
+    // Frees of buffers the group reads go after its launch; then the
+    // members and the buffers nobody else reads go.
+    for (Operation *dealloc : group.deferred)
+      if (dealloc->isBeforeInBlock(launch))
+        dealloc->moveAfter(launch);
+    for (linalg::LinalgOp op : llvm::reverse(group.members))
+      op->erase();
+    // Users before their definitions: frees and views, then the allocs.
+    DenseSet<Operation *> erased;
+    for (Operation *op : erase)
+      if (erased.insert(op).second && !isa<gpu::AllocOp>(op) &&
+          !isa<ViewLikeOpInterface>(op))
+        op->erase();
+    for (Operation *op : llvm::reverse(erase))
+      if (isa<ViewLikeOpInterface>(op) && op->use_empty())
+        op->erase();
+    for (Operation *op : erase)
+      if (isa<gpu::AllocOp>(op) && op->use_empty())
+        op->erase();
   }
 
   LogicalResult convert(linalg::LinalgOp op) {
@@ -543,13 +1113,13 @@ struct LinalgToGPULaunchPass
   /// go into one GPU module (one binary to load), each named after its op.
   gpu::LaunchOp createLaunch(OpBuilder &b, Location loc, linalg::LinalgOp op,
                              Value blocks, Value threads, TypeRange workgroup,
-                             Value blocksY = Value()) {
+                             Value blocksY = Value(), StringRef kind = "") {
     Value one = arith::ConstantIndexOp::create(b, loc, 1);
     if (!blocksY)
       blocksY = one;
     auto fn = op->getParentOfType<func::FuncOp>();
     std::string name = (fn.getName() + "_" + Twine(counter++) + "_" +
-                        op->getName().stripDialect())
+                        (kind.empty() ? op->getName().stripDialect() : kind))
                            .str();
     llvm::replace(name, '.', '_');
     return gpu::LaunchOp::create(

@@ -206,6 +206,11 @@ def LinalgToGPULaunch : Pass<"mpt-linalg-to-gpu-launch", "::mlir::func::FuncOp">
     Option<"reductionUnroll", "reduction-unroll", "int64_t", /*default=*/"8",
            "Accumulators each lane of a block reduction keeps (one load "
            "in flight each)">,
+    Option<"fuseRows", "fuse-rows", "bool", /*default=*/"true",
+           "Run a chain of row reductions and elementwise ops over the rows "
+           "of one static iteration space (a softmax, its backward, a layer "
+           "norm) as one kernel, a block per row; buffers only the chain "
+           "reads stay on chip">,
     Option<"numSMs", "num-sms", "int64_t", /*default=*/"132",
            "Streaming multiprocessors of the target GPU: a reduction with "
            "few outputs is split until it has eight blocks per SM">
@@ -219,6 +224,8 @@ def LinalgToGPULaunch : Pass<"mpt-linalg-to-gpu-launch", "::mlir::func::FuncOp">
     "::mlir::vector::VectorDialect"
   ];
   let statistics = [
+    Statistic<"numRowGroups", "row-groups", "Chains of row ops fused into one kernel">,
+    Statistic<"numRowFusedOps", "row-fused-ops", "Ops in those chains">,
     Statistic<"numLaunches", "num-launches", "Number of gpu.launch ops made">
   ];
 }
@@ -234,6 +241,47 @@ def VerifyDeviceStep : Pass<"mpt-verify-device-step", "::mlir::ModuleOp"> {
     the op, since it would run on the host (on device memory). Nothing is
     rewritten.
   }];
+}
+
+def GPUAsyncRegion : Pass<"mpt-gpu-async-region", "::mlir::func::FuncOp"> {
+  let summary = "Make a host function's GPU ops asynchronous on one stream, "
+                "synchronising only where the host touches shared memory";
+  let description = [{
+    Threads an async token through the GPU ops of each block (`gpu.alloc`,
+    `gpu.launch_func`, `gpu.dealloc`, `gpu.memcpy`, ...), as upstream's
+    `gpu-async-region` does, so that they run in order on one stream while
+    the host goes ahead; a `gpu.wait` synchronises the host before the
+    block's terminator and before any op whose side effects the device could
+    observe or be observed by.
+
+    Unlike upstream's pass, host-local work does not synchronise: ops free
+    of memory effects, `llvm.alloca`, loads and stores whose address derives
+    from an `llvm.alloca` of the function, calls of the TMA descriptor
+    encoder `mgpuTensorMapEncodeTiledMemref` (it reads a descriptor the host
+    built on its stack and only the address of the buffer; the runtime's
+    device copy of the map goes to a slot no launched kernel reads) and
+    calls of the functions named in `host-local-callees`. Upstream's pass
+    stops the stream before each such call: a Hopper step with 36 tensor-core
+    contractions ran as 37 streams, each synchronised by the host before the
+    next one could start (14 ms of a 21 ms step waiting in
+    `mgpuStreamSynchronize`).
+
+    The input must not contain async GPU ops yet (as for upstream's pass);
+    an un-outlined `gpu.launch` is an error.
+  }];
+  let options = [
+    ListOption<"hostLocalCallees", "host-local-callees", "std::string",
+               "More callees (llvm.call or func.call) that only touch host "
+               "memory the caller owns: calling them needs no "
+               "synchronisation",
+               "llvm::cl::ZeroOrMore">,
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+  let statistics = [
+    Statistic<"numWaits", "host-waits",
+              "Host synchronisations (gpu.wait without a token) inserted">,
+    Statistic<"numAsyncOps", "async-ops", "GPU ops made asynchronous">,
+  ];
 }
 
 #endif // MPT_CONVERSION_STEPTOGPU_PASSES_TD
