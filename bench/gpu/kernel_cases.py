@@ -527,6 +527,79 @@ def softmax_case(name, shape, elem):
                 dict(shapes=[list(shape)], kind="softmax"))
 
 
+def multi_reduce_case(name, shapes, elem, inf_at=None):
+    """The loss-scaling check of several gradients: each tensor, scaled by
+    0.5, folds into the same two scalars (any Inf/NaN, sum of squares), a
+    linalg.generic a tensor. mpt-linalg-to-gpu-launch runs the chain as two
+    kernels (fuse-reductions): partial results of chunks of every tensor,
+    then their total. The second batch has an Inf in tensor `inf_at`."""
+    lines = []
+    args = ", ".join("%%x%d: %s" % (i, ttype(sh, elem))
+                     for i, sh in enumerate(shapes))
+    lines.append("func.func @step(%s) -> (tensor<i1>, tensor<f32>) {" % args)
+    lines += ["  %false = arith.constant false",
+              "  %zero = arith.constant 0.0 : f32",
+              "  %f0 = tensor.empty() : tensor<i1>",
+              "  %f = linalg.fill ins(%false : i1) outs(%f0 : tensor<i1>)"
+              " -> tensor<i1>",
+              "  %s0 = tensor.empty() : tensor<f32>",
+              "  %s = linalg.fill ins(%zero : f32) outs(%s0 : tensor<f32>)"
+              " -> tensor<f32>"]
+    flag, ssq = "%f", "%s"
+    for i, sh in enumerate(shapes):
+        rank = len(sh)
+        idm = amap(rank, ["d%d" % k for k in range(rank)])
+        scal = amap(rank, [])
+        red = ", ".join(['"reduction"'] * rank)
+        ext = ["%%e = arith.extf %%a : %s to f32" % elem] if elem != "f32" \
+            else []
+        v = "%e" if ext else "%a"
+        lines += [
+            "  %%r%d:2 = linalg.generic {indexing_maps = [%s, %s, %s], "
+            "iterator_types = [%s]} ins(%%x%d : %s) outs(%s, %s : "
+            "tensor<i1>, tensor<f32>) {" % (i, idm, scal, scal, red, i,
+                                             ttype(sh, elem), flag, ssq),
+            "  ^bb0(%%a: %s, %%o: i1, %%q: f32):" % elem] + [
+            "    " + l for l in ext] + [
+            "    %h = arith.constant 0.5 : f32",
+            "    %%v = arith.mulf %s, %%h : f32" % v,
+            "    %inf = arith.constant 0x7F800000 : f32",
+            "    %abs = math.absf %v : f32",
+            "    %fin = arith.cmpf olt, %abs, %inf : f32",
+            "    %true = arith.constant true",
+            "    %bad = arith.xori %fin, %true : i1",
+            "    %any = arith.ori %o, %bad : i1",
+            "    %sq = arith.mulf %v, %v : f32",
+            "    %acc = arith.addf %q, %sq : f32",
+            "    linalg.yield %any, %acc : i1, f32",
+            "  } -> (tensor<i1>, tensor<f32>)"]
+        flag, ssq = "%%r%d#0" % i, "%%r%d#1" % i
+    lines += ["  return %s, %s : tensor<i1>, tensor<f32>" % (flag, ssq), "}"]
+    text = "\n".join(lines) + "\n"
+    rng = rng_for(name)
+    batches, expected = [], []
+    for with_inf in (False, True):
+        xs, vals = [], []
+        for i, sh in enumerate(shapes):
+            raw = rng.standard_normal(sh)
+            if with_inf and i == inf_at:
+                raw.flat[raw.size // 2] = np.inf
+            x, xv = store(raw, elem)
+            xs.append(x)
+            vals.append(xv)
+        batches.append(xs)
+        scaled = [0.5 * xv for xv in vals]
+        bad = any((~np.isfinite(v)).any() for v in scaled)
+        ssq = sum(float((v[np.isfinite(v)] ** 2).sum()) for v in scaled)
+        expected.append([np.array(bad), result(np.inf if bad else ssq,
+                                               "f32")])
+    n = sum(int(np.prod(sh)) for sh in shapes)
+    u32 = U["f32"]
+    return Case(name, text, batches, expected, SAFETY * (n + 2) * u32,
+                U[elem], PRECISION[elem], [1, 1], ["out0", "out1"],
+                dict(shapes=[list(sh) for sh in shapes], kind="multi-reduce"))
+
+
 def tcast_case(name, shape, elem_in, elem_out):
     """y[i, k, j] = cast(x[i, j, k]): a transposed read (a scalar load a
     point) into a contiguous result (vector stores where the innermost
@@ -947,6 +1020,12 @@ def _cases():
     add("softmax-f32-3x8193", softmax_case, [3, 8193], "f32")
     add("softmax-bf16-64x512", softmax_case, [64, 512], "bf16")
     add("softmax-f16-9x33", softmax_case, [9, 33], "f16")
+    # The loss-scaling check of several gradients in two kernels
+    # (fuse-reductions): tensors of one element to a few chunks, odd sizes,
+    # 16-bit gradients; an Inf in the second batch.
+    add("multi-reduce-f32", multi_reduce_case,
+        [[1000, 37], [5], [64, 129, 3], [1], [4097]], "f32", 2)
+    add("multi-reduce-f16", multi_reduce_case, [[333, 7], [2049]], "f16", 0)
     # Contractions on tensor cores, transposed operands: every form and
     # format at 128x256x64 and 8x8x8, half of them at 1000x1001x999 (8 MB
     # each with the f32 result).

@@ -93,6 +93,8 @@ static void addKernels(OpPassManager &pm, const LowerToNVVMOptions &options) {
   launch.elementsPerThread = options.elementsPerThread;
   launch.vectorize = options.vectorize;
   launch.fuseRows = options.fuseRows;
+  launch.fuseReductions = options.fuseReductions;
+  launch.mergeElementwise = options.mergeElementwise;
   launch.reductionUnroll = options.reductionUnroll;
   pm.addNestedPass<func::FuncOp>(createLinalgToGPULaunch(launch));
   addText(pm, "canonicalize,cse");

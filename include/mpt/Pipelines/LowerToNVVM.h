@@ -98,6 +98,20 @@ struct LowerToNVVMOptions
                      "backward, layer norm) runs as one kernel, a block per "
                      "row (mpt-linalg-to-gpu-launch)"),
       llvm::cl::init(true)};
+  Option<bool> fuseReductions{
+      *this, "fuse-reductions",
+      llvm::cl::desc("Consecutive full reductions of different tensors into "
+                     "the same scalars (the loss-scaling check of every "
+                     "gradient) run as two kernels in all "
+                     "(mpt-linalg-to-gpu-launch)"),
+      llvm::cl::init(true)};
+  Option<bool> mergeElementwise{
+      *this, "merge-elementwise",
+      llvm::cl::desc("Consecutive elementwise ops over the same static "
+                     "iteration space that fusion left apart (the "
+                     "optimizer's update and the selects of a skipped step) "
+                     "run as one kernel (mpt-linalg-to-gpu-launch)"),
+      llvm::cl::init(true)};
   Option<int64_t> reductionUnroll{
       *this, "reduction-unroll",
       llvm::cl::desc("Accumulators each lane of a block reduction keeps "

@@ -75,12 +75,24 @@ struct LinalgToGPULaunchPass
       fn.emitError("reduction-unroll must be in [1, 64]");
       return signalPassFailure();
     }
-    if (fuseRows) {
-      SmallVector<Block *> blocks;
-      fn.walk([&](Block *block) { blocks.push_back(block); });
-      for (Block *block : blocks)
+    // Fused groups first (their members are not converted one by one).
+    SmallVector<Block *> blocks;
+    fn.walk([&](Block *block) {
+      if (!isa<linalg::LinalgOp>(block->getParentOp()))
+        blocks.push_back(block);
+    });
+    for (Block *block : blocks) {
+      if (fuseRows)
         for (RowGroup &group : findRowGroups(*block))
           emitRowGroup(group);
+      if (fuseReductions)
+        for (MultiReduction &group : findMultiReductions(*block))
+          emitMultiReduction(group);
+      if (mergeElementwise)
+        for (ElementwiseChain &chain : findElementwiseChains(*block))
+          mergeElementwiseChain(chain);
+    }
+    if (fuseRows || fuseReductions || mergeElementwise) {
       ops.clear();
       fn.walk<WalkOrder::PreOrder>([&](Operation *op) {
         if (isa<gpu::LaunchOp>(op))
@@ -424,25 +436,9 @@ struct LinalgToGPULaunchPass
     };
 
     // Buffers only the group reads are neither written nor allocated.
-    DenseSet<Operation *> members;
-    for (linalg::LinalgOp op : group.members)
-      members.insert(op);
     DenseSet<Value> internal;
     SmallVector<Operation *> erase;
-    for (linalg::LinalgOp op : group.members)
-      for (OpOperand &init : op.getDpsInitsMutable()) {
-        Value root = rootBuffer(init.get());
-        auto alloc = root.getDefiningOp<gpu::AllocOp>();
-        SmallVector<Operation *> chain;
-        if (!alloc || internal.contains(root) ||
-            !onlyGroupReads(root, members, chain))
-          continue;
-        internal.insert(root);
-        for (Operation *user : chain)
-          if (!members.contains(user))
-            erase.push_back(user);
-        erase.push_back(alloc);
-      }
+    collectInternal(group.members, internal, erase);
 
     // Shared memory: the warps' partial results of each reduction output.
     auto workgroup = gpu::AddressSpaceAttr::get(
@@ -654,14 +650,355 @@ struct LinalgToGPULaunchPass
     ++numRowGroups;
     numRowFusedOps += group.members.size();
 
-    // Frees of buffers the group reads go after its launch; then the
-    // members and the buffers nobody else reads go.
-    for (Operation *dealloc : group.deferred)
-      if (dealloc->isBeforeInBlock(launch))
-        dealloc->moveAfter(launch);
-    for (linalg::LinalgOp op : llvm::reverse(group.members))
+    retireGroup(group.members, erase, group.deferred, launch);
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Reductions of many tensors into the same values
+  //===--------------------------------------------------------------------===//
+
+  /// Consecutive full reductions of different tensors into the same rank-0
+  /// outputs with the same combiners: the loss-scaling check of every
+  /// gradient (any Inf/NaN, sum of squares), one op a gradient. Run one by
+  /// one, each is two kernels (split partial results, then their total),
+  /// most of them tiny; together they are one kernel that gives each block
+  /// a chunk of one tensor and one that combines all partial results.
+  struct MultiReduction {
+    SmallVector<linalg::LinalgOp> members;
+    SmallVector<Operation *> combiners;
+    SmallVector<Operation *> deferred;
+  };
+
+  /// Threads and elements a thread of the multi-tensor partial kernel.
+  static constexpr int64_t kMultiThreads = 256;
+  static constexpr int64_t kMultiPerThread = 8;
+
+  /// The combiners of `op` if it is a full reduction of static shape into
+  /// rank-0 outputs, reading its tensors whole and in order (identity maps,
+  /// identity layouts) and none of its outputs.
+  std::optional<SmallVector<Operation *>>
+  fullReductionCombiners(linalg::LinalgOp op) {
+    auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
+    if (!generic || !op.hasPureBufferSemantics() || leftToTensorCores(op) ||
+        op.getNumParallelLoops() != 0 || op.getNumLoops() == 0 ||
+        llvm::any_of(op.getStaticLoopRanges(), ShapedType::isDynamic))
+      return std::nullopt;
+    SmallVector<BlockArgument> outs;
+    for (OpOperand &init : op.getDpsInitsMutable()) {
+      auto type = dyn_cast<MemRefType>(init.get().getType());
+      if (!type || type.getRank() != 0)
+        return std::nullopt;
+      outs.push_back(op.getMatchingBlockArgument(&init));
+    }
+    for (OpOperand *input : op.getDpsInputOperands()) {
+      auto type = dyn_cast<MemRefType>(input->get().getType());
+      if (!type)
+        continue;
+      if (llvm::is_contained(op.getDpsInits(), input->get()))
+        return std::nullopt;
+      AffineMap map = op.getMatchingIndexingMap(input);
+      if (type.getRank() != 0 &&
+          (!map.isIdentity() || !type.getLayout().isIdentity()))
+        return std::nullopt;
+    }
+    SmallVector<Operation *> combiners;
+    for (unsigned i = 0; i < outs.size(); ++i) {
+      SmallVector<Operation *> ops;
+      if (!matchReduction(outs, i, ops) || ops.size() != 1 ||
+          !ops[0]->hasTrait<OpTrait::IsCommutative>() ||
+          !arith::getNeutralElement(ops[0]))
+        return std::nullopt;
+      combiners.push_back(ops[0]);
+    }
+    return combiners;
+  }
+
+  std::vector<MultiReduction> findMultiReductions(Block &block) {
+    std::vector<MultiReduction> groups;
+    MultiReduction current;
+    auto close = [&] {
+      if (current.members.size() >= 2)
+        groups.push_back(std::move(current));
+      current = MultiReduction();
+    };
+    for (Operation &op : block) {
+      auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+      if (!linalgOp) {
+        if (isa<gpu::DeallocOp>(op) && !current.members.empty()) {
+          current.deferred.push_back(&op);
+          continue;
+        }
+        if (!isNeutralBetween(&op))
+          close();
+        continue;
+      }
+      std::optional<SmallVector<Operation *>> combiners =
+          fullReductionCombiners(linalgOp);
+      auto sameKind = [&] {
+        linalg::LinalgOp first = current.members.front();
+        if (first.getDpsInits() != linalgOp.getDpsInits())
+          return false;
+        for (auto [a, b] : llvm::zip(current.combiners, *combiners))
+          if (a->getName() != b->getName())
+            return false;
+        return true;
+      };
+      if (combiners && !current.members.empty() && sameKind()) {
+        current.members.push_back(linalgOp);
+        continue;
+      }
+      close();
+      if (combiners) {
+        current.members.push_back(linalgOp);
+        current.combiners = std::move(*combiners);
+      }
+    }
+    close();
+    return groups;
+  }
+
+  /// Folds `values` of each thread into thread 0 by a tree in the shared
+  /// `buffers` (of kMultiThreads elements each); returns thread 0's totals
+  /// (valid in thread 0 only).
+  static SmallVector<Value> blockTree(OpBuilder &b, Location loc, Value tid,
+                                      ValueRange buffers, ValueRange values,
+                                      ArrayRef<Operation *> combiners) {
+    for (auto [buffer, value] : llvm::zip(buffers, values))
+      memref::StoreOp::create(b, loc, value, buffer, tid);
+    gpu::BarrierOp::create(b, loc);
+    for (int64_t half = kMultiThreads / 2; half >= 1; half /= 2) {
+      Value active =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, tid,
+                                arith::ConstantIndexOp::create(b, loc, half));
+      auto step = scf::IfOp::create(b, loc, active, /*withElse=*/false);
+      {
+        OpBuilder::InsertionGuard inner(b);
+        b.setInsertionPointToStart(step.thenBlock());
+        Value other = arith::AddIOp::create(
+            b, loc, tid, arith::ConstantIndexOp::create(b, loc, half));
+        for (auto [buffer, combiner] : llvm::zip(buffers, combiners)) {
+          Value x = memref::LoadOp::create(b, loc, buffer, tid);
+          Value y = memref::LoadOp::create(b, loc, buffer, other);
+          memref::StoreOp::create(b, loc, combine(b, combiner, x, y), buffer,
+                                  tid);
+        }
+      }
+      gpu::BarrierOp::create(b, loc);
+    }
+    SmallVector<Value> totals;
+    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+    for (Value buffer : buffers)
+      totals.push_back(memref::LoadOp::create(b, loc, buffer, zero));
+    return totals;
+  }
+
+  /// Two launches for `group`: partial results of chunks of
+  /// kMultiThreads * kMultiPerThread elements of every tensor (a block a
+  /// chunk), then their total folded into the outputs.
+  void emitMultiReduction(MultiReduction &group) {
+    linalg::LinalgOp last = group.members.back();
+    OpBuilder b(last);
+    b.setInsertionPointAfter(last);
+    Location loc = b.getFusedLoc(llvm::map_to_vector(
+        group.members, [](linalg::LinalgOp op) { return op.getLoc(); }));
+    auto cst = [&](int64_t v) -> Value {
+      return arith::ConstantIndexOp::create(b, loc, v);
+    };
+    int64_t chunk = kMultiThreads * kMultiPerThread;
+    SmallVector<int64_t> starts, counts;
+    int64_t total = 0;
+    for (linalg::LinalgOp op : group.members) {
+      int64_t n = 1;
+      for (int64_t size : op.getStaticLoopRanges())
+        n *= size;
+      starts.push_back(total);
+      counts.push_back(n);
+      total += std::max<int64_t>(1, llvm::divideCeil(n, chunk));
+    }
+    SmallVector<Type> types, shared;
+    SmallVector<Value> partials, neutral;
+    auto workgroup = gpu::AddressSpaceAttr::get(
+        b.getContext(), gpu::GPUDialect::getWorkgroupAddressSpace());
+    for (Operation *combiner : group.combiners) {
+      Type type = combiner->getResult(0).getType();
+      types.push_back(type);
+      shared.push_back(MemRefType::get({kMultiThreads}, type,
+                                       MemRefLayoutAttrInterface{}, workgroup));
+      partials.push_back(
+          gpu::AllocOp::create(b, loc, MemRefType::get({total}, type),
+                               /*asyncToken=*/Type(), ValueRange{},
+                               ValueRange{}, ValueRange{},
+                               /*hostShared=*/false)
+              .getMemref());
+    }
+
+    // Partial results: block `blk` takes chunk blk - start[t] of tensor t.
+    auto partialLaunch =
+        createLaunch(b, loc, last, cst(total), cst(kMultiThreads), shared,
+                     Value(), "reduce_many");
+    {
+      OpBuilder::InsertionGuard guard(b);
+      Block &body = partialLaunch.getBody().front();
+      b.setInsertionPointToStart(&body);
+      gpu::TerminatorOp::create(b, loc);
+      b.setInsertionPointToStart(&body);
+      for (Operation *combiner : group.combiners)
+        neutral.push_back(arith::ConstantOp::create(
+            b, loc, *arith::getNeutralElement(combiner)));
+      Value blk = partialLaunch.getBlockIds().x;
+      Value tid = partialLaunch.getThreadIds().x;
+      Value which = cst(0);
+      for (auto [i, start] : llvm::enumerate(starts))
+        if (i > 0)
+          which = arith::SelectOp::create(
+              b, loc,
+              arith::CmpIOp::create(b, loc, arith::CmpIPredicate::uge, blk,
+                                    cst(start)),
+              cst(i), which);
+      SmallVector<int64_t> cases =
+          llvm::to_vector(llvm::seq<int64_t>(1, group.members.size()));
+      auto sw =
+          scf::IndexSwitchOp::create(b, loc, types, which, cases, cases.size());
+      for (auto [i, op] : llvm::enumerate(group.members)) {
+        Region &region =
+            i == 0 ? sw.getDefaultRegion() : sw.getCaseRegions()[i - 1];
+        Block *caseBlock = b.createBlock(&region);
+        b.setInsertionPointToStart(caseBlock);
+        int64_t n = counts[i];
+        Value base = arith::AddIOp::create(
+            b, loc,
+            arith::MulIOp::create(
+                b, loc, arith::SubIOp::create(b, loc, blk, cst(starts[i])),
+                cst(chunk)),
+            tid);
+        auto loop = scf::ForOp::create(b, loc, cst(0), cst(kMultiPerThread),
+                                       cst(1), neutral);
+        {
+          OpBuilder::InsertionGuard inner(b);
+          b.setInsertionPointToStart(loop.getBody());
+          Value idx = arith::AddIOp::create(
+              b, loc, base,
+              arith::MulIOp::create(b, loc, loop.getInductionVar(),
+                                    cst(kMultiThreads)));
+          Value valid = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult,
+                                              idx, cst(n));
+          Value clamped = arith::MinUIOp::create(b, loc, idx, cst(n - 1));
+          SmallVector<Value> sizes;
+          SmallVector<unsigned> dims;
+          for (auto [d, size] : llvm::enumerate(op.getStaticLoopRanges())) {
+            sizes.push_back(cst(size));
+            dims.push_back(d);
+          }
+          SmallVector<Value> ivs(sizes.size());
+          delinearize(b, loc, clamped, dims, sizes, ivs);
+          SmallVector<Value> next =
+              foldBody(b, loc, op, ivs, loop.getRegionIterArgs());
+          SmallVector<Value> kept;
+          for (auto [acc, v] : llvm::zip(loop.getRegionIterArgs(), next))
+            kept.push_back(arith::SelectOp::create(b, loc, valid, v, acc));
+          scf::YieldOp::create(b, loc, kept);
+        }
+        scf::YieldOp::create(b, loc, loop.getResults());
+      }
+      b.setInsertionPointAfter(sw);
+      SmallVector<Value> totals =
+          blockTree(b, loc, tid, partialLaunch.getWorkgroupAttributions(),
+                    sw.getResults(), group.combiners);
+      Value first =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid, cst(0));
+      auto store = scf::IfOp::create(b, loc, first, /*withElse=*/false);
+      b.setInsertionPointToStart(store.thenBlock());
+      for (auto [partial, value] : llvm::zip(partials, totals))
+        memref::StoreOp::create(b, loc, value, partial, blk);
+      sinkGlobals(partialLaunch);
+    }
+
+    // Their total, folded into what the outputs held (one block).
+    auto totalLaunch = createLaunch(b, loc, last, cst(1), cst(kMultiThreads),
+                                    shared, Value(), "reduce_many");
+    {
+      OpBuilder::InsertionGuard guard(b);
+      Block &body = totalLaunch.getBody().front();
+      b.setInsertionPointToStart(&body);
+      gpu::TerminatorOp::create(b, loc);
+      b.setInsertionPointToStart(&body);
+      SmallVector<Value> inits;
+      for (Operation *combiner : group.combiners)
+        inits.push_back(arith::ConstantOp::create(
+            b, loc, *arith::getNeutralElement(combiner)));
+      Value tid = totalLaunch.getThreadIds().x;
+      auto loop = scf::ForOp::create(b, loc, tid, cst(total),
+                                     cst(kMultiThreads), inits);
+      {
+        OpBuilder::InsertionGuard inner(b);
+        b.setInsertionPointToStart(loop.getBody());
+        SmallVector<Value> next;
+        for (auto [partial, acc, combiner] :
+             llvm::zip(partials, loop.getRegionIterArgs(), group.combiners))
+          next.push_back(combine(
+              b, combiner, acc,
+              memref::LoadOp::create(b, loc, partial, loop.getInductionVar())));
+        scf::YieldOp::create(b, loc, next);
+      }
+      SmallVector<Value> totals =
+          blockTree(b, loc, tid, totalLaunch.getWorkgroupAttributions(),
+                    loop.getResults(), group.combiners);
+      Value first =
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, tid, cst(0));
+      auto store = scf::IfOp::create(b, loc, first, /*withElse=*/false);
+      b.setInsertionPointToStart(store.thenBlock());
+      for (auto [init, value, combiner] :
+           llvm::zip(last.getDpsInits(), totals, group.combiners)) {
+        Value held = memref::LoadOp::create(b, loc, init, ValueRange{});
+        memref::StoreOp::create(b, loc, combine(b, combiner, held, value), init,
+                                ValueRange{});
+      }
+    }
+    for (Value partial : partials)
+      gpu::DeallocOp::create(b, loc, /*asyncToken=*/Type(), ValueRange{},
+                             partial);
+    numLaunches += 2;
+    ++numMultiReductions;
+    numMultiReducedOps += group.members.size();
+    retireGroup(group.members, {}, group.deferred, totalLaunch);
+  }
+
+  /// The buffers (gpu.alloc) the outputs of `members` write that nobody
+  /// but the members reads, and the ops that go with them (views, frees,
+  /// the allocs).
+  static void collectInternal(ArrayRef<linalg::LinalgOp> members,
+                              DenseSet<Value> &internal,
+                              SmallVectorImpl<Operation *> &erase) {
+    DenseSet<Operation *> memberSet;
+    for (linalg::LinalgOp op : members)
+      memberSet.insert(op);
+    for (linalg::LinalgOp op : members)
+      for (Value init : op.getDpsInits()) {
+        Value root = rootBuffer(init);
+        auto alloc = root.getDefiningOp<gpu::AllocOp>();
+        SmallVector<Operation *> users;
+        if (!alloc || internal.contains(root) ||
+            !onlyGroupReads(root, memberSet, users))
+          continue;
+        internal.insert(root);
+        for (Operation *user : users)
+          if (!memberSet.contains(user))
+            erase.push_back(user);
+        erase.push_back(alloc);
+      }
+  }
+
+  /// Once a group's replacement `after` is built: frees met between the
+  /// members go after it, then the members go, then the views, frees and
+  /// allocs of the buffers only they used.
+  static void retireGroup(ArrayRef<linalg::LinalgOp> members,
+                          ArrayRef<Operation *> erase,
+                          ArrayRef<Operation *> deferred, Operation *after) {
+    for (Operation *dealloc : deferred)
+      if (dealloc->isBeforeInBlock(after))
+        dealloc->moveAfter(after);
+    for (linalg::LinalgOp op : llvm::reverse(members))
       op->erase();
-    // Users before their definitions: frees and views, then the allocs.
     DenseSet<Operation *> erased;
     for (Operation *op : erase)
       if (erased.insert(op).second && !isa<gpu::AllocOp>(op) &&
@@ -673,6 +1010,195 @@ struct LinalgToGPULaunchPass
     for (Operation *op : erase)
       if (isa<gpu::AllocOp>(op) && op->use_empty())
         op->erase();
+  }
+
+  //===--------------------------------------------------------------------===//
+  // Chains of elementwise ops
+  //===--------------------------------------------------------------------===//
+
+  /// Consecutive elementwise generics over the same static iteration space
+  /// that mpt-fuse-elementwise left apart, because a producer's results
+  /// each have a consumer of their own: the optimizer's update of a
+  /// parameter (new weights and moments, one op) and, with dynamic loss
+  /// scaling, the selects that keep the old values on a step with Inf/NaN
+  /// (one op per result). Merged into one generic, they are one kernel, and
+  /// buffers only the chain reads are not written.
+  struct ElementwiseChain {
+    SmallVector<linalg::LinalgOp> members;
+    SmallVector<int64_t> shape;
+    SmallVector<Operation *> deferred;
+  };
+
+  /// Whether `op` is an elementwise generic on buffers of static `shape`
+  /// (set when empty) writing each output at its own point.
+  bool isChainMember(linalg::LinalgOp op, SmallVectorImpl<int64_t> &shape) {
+    auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
+    if (!generic || !op.hasPureBufferSemantics() || leftToTensorCores(op) ||
+        op.getNumReductionLoops() != 0 || op.getNumLoops() == 0)
+      return false;
+    SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+    if (llvm::any_of(ranges, ShapedType::isDynamic))
+      return false;
+    if (!shape.empty() && ArrayRef(ranges) != ArrayRef(shape))
+      return false;
+    for (OpOperand &init : op.getDpsInitsMutable())
+      if (!op.getMatchingIndexingMap(&init).isIdentity())
+        return false;
+    for (OpOperand *input : op.getDpsInputOperands())
+      if (isa<MemRefType>(input->get().getType()) &&
+          !op.getMatchingIndexingMap(input).isProjectedPermutation())
+        return false;
+    if (shape.empty())
+      shape.assign(ranges.begin(), ranges.end());
+    return true;
+  }
+
+  /// Whether `op` may follow `chain`'s members: it reads what they wrote
+  /// at the same point (the same buffer value, identity map) and writes
+  /// nothing they read or wrote.
+  static bool fitsChain(ElementwiseChain &chain, linalg::LinalgOp op) {
+    DenseMap<Value, Value> written;
+    DenseSet<Value> touched;
+    for (linalg::LinalgOp member : chain.members) {
+      for (Value init : member.getDpsInits())
+        written[rootBuffer(init)] = init;
+      for (Value v : member->getOperands())
+        if (isa<MemRefType>(v.getType()))
+          touched.insert(rootBuffer(v));
+    }
+    for (OpOperand &operand : op->getOpOperands()) {
+      Value v = operand.get();
+      if (!isa<MemRefType>(v.getType()))
+        continue;
+      auto it = written.find(rootBuffer(v));
+      if (it != written.end() &&
+          (it->second != v ||
+           !op.getMatchingIndexingMap(&operand).isIdentity()))
+        return false;
+    }
+    for (Value init : op.getDpsInits())
+      if (touched.contains(rootBuffer(init)))
+        return false;
+    return true;
+  }
+
+  std::vector<ElementwiseChain> findElementwiseChains(Block &block) {
+    std::vector<ElementwiseChain> chains;
+    ElementwiseChain current;
+    auto close = [&] {
+      if (current.members.size() >= 2)
+        chains.push_back(std::move(current));
+      current = ElementwiseChain();
+    };
+    for (Operation &op : block) {
+      auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+      if (!linalgOp) {
+        if (isa<gpu::DeallocOp>(op) && !current.members.empty()) {
+          current.deferred.push_back(&op);
+          continue;
+        }
+        if (!isNeutralBetween(&op))
+          close();
+        continue;
+      }
+      SmallVector<int64_t> shape = current.shape;
+      if (!current.members.empty() && isChainMember(linalgOp, shape) &&
+          fitsChain(current, linalgOp)) {
+        current.members.push_back(linalgOp);
+        continue;
+      }
+      close();
+      if (isChainMember(linalgOp, current.shape))
+        current.members.push_back(linalgOp);
+    }
+    close();
+    return chains;
+  }
+
+  /// Replaces `chain` by one generic at its last member: the members'
+  /// bodies in order, values passed between them directly, outputs that
+  /// only the chain reads dropped (with their buffers).
+  void mergeElementwiseChain(ElementwiseChain &chain) {
+    linalg::LinalgOp last = chain.members.back();
+    MLIRContext *ctx = last->getContext();
+    DenseSet<Value> internal;
+    SmallVector<Operation *> erase;
+    collectInternal(chain.members, internal, erase);
+    // Operands of the merged op: inputs not written by the chain (once per
+    // value and map), then the outputs that outlive it.
+    DenseMap<Value, Value> produced; // buffer value -> not yet known
+    SmallVector<Value> inputs, outputs;
+    SmallVector<AffineMap> inputMaps;
+    SmallVector<std::pair<Value, AffineMap>> inputKeys;
+    for (linalg::LinalgOp op : chain.members) {
+      for (OpOperand *input : op.getDpsInputOperands()) {
+        Value v = input->get();
+        if (produced.count(v))
+          continue;
+        AffineMap map = op.getMatchingIndexingMap(input);
+        if (llvm::is_contained(inputKeys, std::make_pair(v, map)))
+          continue;
+        inputKeys.push_back({v, map});
+        inputs.push_back(v);
+        inputMaps.push_back(map);
+      }
+      for (Value init : op.getDpsInits()) {
+        produced[init] = Value();
+        if (!internal.contains(rootBuffer(init)))
+          outputs.push_back(init);
+      }
+    }
+    SmallVector<AffineMap> maps(inputMaps);
+    AffineMap identity =
+        AffineMap::getMultiDimIdentityMap(chain.shape.size(), ctx);
+    maps.append(outputs.size(), identity);
+    SmallVector<utils::IteratorType> iters(chain.shape.size(),
+                                           utils::IteratorType::parallel);
+    OpBuilder b(last);
+    b.setInsertionPointAfter(last);
+    Location loc = b.getFusedLoc(llvm::map_to_vector(
+        chain.members, [](linalg::LinalgOp op) { return op.getLoc(); }));
+    auto merged = linalg::GenericOp::create(
+        b, loc, TypeRange{}, inputs, outputs, maps, iters,
+        [&](OpBuilder &nb, Location nloc, ValueRange args) {
+          DenseMap<Value, Value> values; // buffer value -> its point's value
+          for (linalg::LinalgOp op : chain.members) {
+            IRMapping mapping;
+            for (OpOperand *input : op.getDpsInputOperands()) {
+              Value v = input->get();
+              Value arg = op.getMatchingBlockArgument(input);
+              if (Value known = values.lookup(v)) {
+                mapping.map(arg, known);
+                continue;
+              }
+              auto key = std::make_pair(v, op.getMatchingIndexingMap(input));
+              auto *it = llvm::find(inputKeys, key);
+              mapping.map(arg, args[it - inputKeys.begin()]);
+            }
+            for (OpOperand &init : op.getDpsInitsMutable()) {
+              Value arg = op.getMatchingBlockArgument(&init);
+              // An elementwise body that reads its output reads what the
+              // buffer holds: an output of the merged op (never internal,
+              // as the buffer is then read outside the chain).
+              auto *it = llvm::find(outputs, init.get());
+              if (it != outputs.end())
+                mapping.map(arg, args[inputs.size() + (it - outputs.begin())]);
+            }
+            for (Operation &inner : op.getBlock()->without_terminator())
+              nb.clone(inner, mapping);
+            for (auto [init, v] :
+                 llvm::zip(op.getDpsInits(),
+                           op.getBlock()->getTerminator()->getOperands()))
+              values[init] = mapping.lookupOrDefault(v);
+          }
+          SmallVector<Value> yielded;
+          for (Value out : outputs)
+            yielded.push_back(values.lookup(out));
+          linalg::YieldOp::create(nb, nloc, yielded);
+        });
+    ++numChains;
+    numChainedOps += chain.members.size();
+    retireGroup(chain.members, erase, chain.deferred, merged);
   }
 
   LogicalResult convert(linalg::LinalgOp op) {

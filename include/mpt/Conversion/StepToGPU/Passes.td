@@ -211,6 +211,18 @@ def LinalgToGPULaunch : Pass<"mpt-linalg-to-gpu-launch", "::mlir::func::FuncOp">
            "of one static iteration space (a softmax, its backward, a layer "
            "norm) as one kernel, a block per row; buffers only the chain "
            "reads stay on chip">,
+    Option<"fuseReductions", "fuse-reductions", "bool", /*default=*/"true",
+           "Consecutive full reductions of different tensors into the same "
+           "scalars (the loss-scaling check of every gradient) run as two "
+           "kernels in all: partial results of chunks of every tensor, "
+           "then their total">,
+    Option<"mergeElementwise", "merge-elementwise", "bool",
+           /*default=*/"true",
+           "Consecutive elementwise ops over the same static iteration space "
+           "that mpt-fuse-elementwise left apart (a multi-result producer "
+           "whose results each have a consumer: the optimizer's update and "
+           "the selects of a skipped step) are merged into one kernel; "
+           "buffers only they read are not written">,
     Option<"numSMs", "num-sms", "int64_t", /*default=*/"132",
            "Streaming multiprocessors of the target GPU: a reduction with "
            "few outputs is split until it has eight blocks per SM">
@@ -226,6 +238,12 @@ def LinalgToGPULaunch : Pass<"mpt-linalg-to-gpu-launch", "::mlir::func::FuncOp">
   let statistics = [
     Statistic<"numRowGroups", "row-groups", "Chains of row ops fused into one kernel">,
     Statistic<"numRowFusedOps", "row-fused-ops", "Ops in those chains">,
+    Statistic<"numMultiReductions", "multi-reductions",
+              "Groups of full reductions into the same scalars fused">,
+    Statistic<"numMultiReducedOps", "multi-reduced-ops", "Ops in those groups">,
+    Statistic<"numChains", "elementwise-chains",
+              "Chains of elementwise ops merged into one">,
+    Statistic<"numChainedOps", "chained-ops", "Ops in those chains">,
     Statistic<"numLaunches", "num-launches", "Number of gpu.launch ops made">
   ];
 }
