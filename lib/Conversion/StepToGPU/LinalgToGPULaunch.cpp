@@ -713,6 +713,34 @@ struct LinalgToGPULaunchPass
     return combiners;
   }
 
+  /// Whether `op` may run before the members of `group` seen so far: it
+  /// writes nothing they read and neither reads nor writes their outputs.
+  static bool isIndependentOf(MultiReduction &group, linalg::LinalgOp op) {
+    DenseSet<Value> read, outputs;
+    for (linalg::LinalgOp member : group.members)
+      for (OpOperand *input : member.getDpsInputOperands())
+        if (isa<MemRefType>(input->get().getType()))
+          read.insert(rootBuffer(input->get()));
+    for (Value init : group.members.front().getDpsInits())
+      outputs.insert(rootBuffer(init));
+    for (OpOperand &operand : op->getOpOperands()) {
+      Value v = operand.get();
+      if (!isa<MemRefType>(v.getType()))
+        continue;
+      Value root = rootBuffer(v);
+      if (outputs.contains(root) ||
+          (op.isDpsInit(&operand) && read.contains(root)))
+        return false;
+    }
+    // Its body may read buffers too (a scalar loaded in the payload).
+    WalkResult touches = op->walk([&](memref::LoadOp load) {
+      return outputs.contains(rootBuffer(load.getMemRef()))
+                 ? WalkResult::interrupt()
+                 : WalkResult::advance();
+    });
+    return !touches.wasInterrupted();
+  }
+
   std::vector<MultiReduction> findMultiReductions(Block &block) {
     std::vector<MultiReduction> groups;
     MultiReduction current;
@@ -734,6 +762,14 @@ struct LinalgToGPULaunchPass
       }
       std::optional<SmallVector<Operation *>> combiners =
           fullReductionCombiners(linalgOp);
+      // An op between the members that neither touches their scalars nor
+      // writes what they read stays where it is; the members run after it
+      // (the unscale of one gradient between the checks of two).
+      if (!current.members.empty() &&
+          (!combiners ||
+           current.members.front().getDpsInits() != linalgOp.getDpsInits()) &&
+          isIndependentOf(current, linalgOp))
+        continue;
       auto sameKind = [&] {
         linalg::LinalgOp first = current.members.front();
         if (first.getDpsInits() != linalgOp.getDpsInits())

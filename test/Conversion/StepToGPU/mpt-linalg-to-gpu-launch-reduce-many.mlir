@@ -1,5 +1,5 @@
-// RUN: mpt-opt %s --mpt-linalg-to-gpu-launch --canonicalize --cse | FileCheck %s
-// RUN: mpt-opt %s --mpt-linalg-to-gpu-launch=fuse-reductions=false | FileCheck %s --check-prefix=OFF
+// RUN: mpt-opt %s --mpt-linalg-to-gpu-launch --canonicalize --cse --split-input-file | FileCheck %s
+// RUN: mpt-opt %s --mpt-linalg-to-gpu-launch=fuse-reductions=false --split-input-file | FileCheck %s --check-prefix=OFF
 
 // The loss-scaling check of three gradients (any Inf/NaN of g / scale, and
 // the sum of squares), each folded into the same two scalars: two kernels
@@ -104,6 +104,59 @@ func.func @check_grads(%g0: memref<100xf32>, %g1: memref<7x9xf32>, %g2: memref<5
   ^bb0(%in: f32, %q: f32):
     %acc = arith.addf %q, %in : f32
     linalg.yield %acc : f32
+  }
+  return
+}
+
+// -----
+
+// Checks interleaved with other ops: the unscale of a gradient between two
+// checks stays where it is and the checks run after it, together; an op
+// that writes what a check read (in place into %g1) ends the group.
+// CHECK-LABEL: func.func @interleaved
+// CHECK:         function(@interleaved_{{[0-9]+}}_generic)
+// CHECK:         function(@interleaved_{{[0-9]+}}_reduce_many)
+// CHECK:         function(@interleaved_{{[0-9]+}}_reduce_many)
+// CHECK:         function(@interleaved_{{[0-9]+}}_generic)
+// CHECK:         function(@interleaved_{{[0-9]+}}_generic)
+// CHECK-NOT:     reduce_many
+// CHECK:         return
+#id1 = affine_map<(d0) -> (d0)>
+#s1 = affine_map<(d0) -> ()>
+func.func @interleaved(%g0: memref<100xf32>, %g1: memref<300xf32>, %u0: memref<100xf32>, %flag: memref<i1>) {
+  linalg.generic {indexing_maps = [#id1, #s1], iterator_types = ["reduction"]} ins(%g0 : memref<100xf32>) outs(%flag : memref<i1>) {
+  ^bb0(%in: f32, %o: i1):
+    %inf = arith.constant 0x7F800000 : f32
+    %a = math.absf %in : f32
+    %bad = arith.cmpf oge, %a, %inf : f32
+    %any = arith.ori %o, %bad : i1
+    linalg.yield %any : i1
+  }
+  linalg.generic {indexing_maps = [#id1, #id1], iterator_types = ["parallel"]} ins(%g0 : memref<100xf32>) outs(%u0 : memref<100xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    %h = arith.constant 0.5 : f32
+    %r = arith.mulf %in, %h : f32
+    linalg.yield %r : f32
+  }
+  linalg.generic {indexing_maps = [#id1, #s1], iterator_types = ["reduction"]} ins(%g1 : memref<300xf32>) outs(%flag : memref<i1>) {
+  ^bb0(%in: f32, %o: i1):
+    %inf = arith.constant 0x7F800000 : f32
+    %a = math.absf %in : f32
+    %bad = arith.cmpf oge, %a, %inf : f32
+    %any = arith.ori %o, %bad : i1
+    linalg.yield %any : i1
+  }
+  linalg.generic {indexing_maps = [#id1, #id1], iterator_types = ["parallel"]} ins(%u0 : memref<100xf32>) outs(%g0 : memref<100xf32>) {
+  ^bb0(%in: f32, %o: f32):
+    linalg.yield %in : f32
+  }
+  linalg.generic {indexing_maps = [#id1, #s1], iterator_types = ["reduction"]} ins(%g0 : memref<100xf32>) outs(%flag : memref<i1>) {
+  ^bb0(%in: f32, %o: i1):
+    %inf = arith.constant 0x7F800000 : f32
+    %a = math.absf %in : f32
+    %bad = arith.cmpf oge, %a, %inf : f32
+    %any = arith.ori %o, %bad : i1
+    linalg.yield %any : i1
   }
   return
 }
