@@ -303,6 +303,29 @@ struct LinalgToGPULaunchPass
            isPure(op);
   }
 
+  /// Walks `block` in order for one kind of group: a free met while a group
+  /// is open is deferred to after it, a host op that does not touch buffer
+  /// contents is stepped over, any other op that is not a linalg op closes
+  /// the group; linalg ops go to `visit`.
+  static void scanBlock(Block &block, function_ref<bool()> isOpen,
+                        function_ref<void(Operation *)> defer,
+                        function_ref<void()> close,
+                        function_ref<void(linalg::LinalgOp)> visit) {
+    for (Operation &op : block) {
+      auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+      if (linalgOp) {
+        visit(linalgOp);
+        continue;
+      }
+      if (isa<gpu::DeallocOp>(op) && isOpen()) {
+        defer(&op);
+        continue;
+      }
+      if (!isNeutralBetween(&op))
+        close();
+    }
+  }
+
   /// Finds the row groups of `block`, in order.
   std::vector<RowGroup> findRowGroups(Block &block) {
     std::vector<RowGroup> groups;
@@ -325,70 +348,66 @@ struct LinalgToGPULaunchPass
       current = RowGroup();
       pendingFills.clear();
     };
-    for (Operation &op : block) {
-      auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
-      if (!linalgOp) {
-        if (isa<gpu::DeallocOp>(op) && !current.members.empty()) {
-          current.deferred.push_back(&op);
-          continue;
-        }
-        if (!isNeutralBetween(&op))
+    scanBlock(
+        block, [&] { return !current.members.empty(); },
+        [&](Operation *dealloc) { current.deferred.push_back(dealloc); }, close,
+        [&](linalg::LinalgOp linalgOp) {
+          SmallVector<int64_t> shape = current.shape;
+          DenseMap<Value, Operation *> combiners;
+          std::optional<RowKind> kind = rowKind(linalgOp, shape, combiners);
+          // A fill needs the shape of the group it joins: one before the first
+          // generic waits for it.
+          if (!kind && isa<linalg::FillOp>(linalgOp.getOperation()) &&
+              current.members.empty()) {
+            if (linalgOp.hasPureBufferSemantics() &&
+                !leftToTensorCores(linalgOp))
+              pendingFills.push_back(linalgOp);
+            else
+              close();
+            return;
+          }
+          if (kind && !current.members.empty() &&
+              fitsAfter(current, linalgOp, *kind)) {
+            current.members.push_back(linalgOp);
+            current.kinds.push_back(*kind);
+            current.combiners.insert(combiners.begin(), combiners.end());
+            return;
+          }
+          if (isa<linalg::FillOp>(linalgOp.getOperation())) {
+            // It may start the next group.
+            close();
+            if (linalgOp.hasPureBufferSemantics() &&
+                !leftToTensorCores(linalgOp))
+              pendingFills.push_back(linalgOp);
+            return;
+          }
+          SmallVector<linalg::LinalgOp> fills;
+          if (current.members.empty())
+            fills = std::move(pendingFills);
           close();
-        continue;
-      }
-      SmallVector<int64_t> shape = current.shape;
-      DenseMap<Value, Operation *> combiners;
-      std::optional<RowKind> kind = rowKind(linalgOp, shape, combiners);
-      // A fill needs the shape of the group it joins: one before the first
-      // generic waits for it.
-      if (!kind && isa<linalg::FillOp>(op) && current.members.empty()) {
-        if (linalgOp.hasPureBufferSemantics() && !leftToTensorCores(linalgOp))
-          pendingFills.push_back(linalgOp);
-        else
-          close();
-        continue;
-      }
-      if (kind && !current.members.empty() &&
-          fitsAfter(current, linalgOp, *kind)) {
-        current.members.push_back(linalgOp);
-        current.kinds.push_back(*kind);
-        current.combiners.insert(combiners.begin(), combiners.end());
-        continue;
-      }
-      if (isa<linalg::FillOp>(op)) {
-        // It may start the next group.
-        close();
-        if (linalgOp.hasPureBufferSemantics() && !leftToTensorCores(linalgOp))
-          pendingFills.push_back(linalgOp);
-        continue;
-      }
-      SmallVector<linalg::LinalgOp> fills;
-      if (current.members.empty())
-        fills = std::move(pendingFills);
-      close();
-      shape.clear();
-      combiners.clear();
-      kind = rowKind(linalgOp, shape, combiners);
-      if (!kind || *kind == RowKind::Fill)
-        continue;
-      current.shape = shape;
-      for (linalg::LinalgOp fill : fills) {
-        SmallVector<int64_t> fillShape = shape;
-        DenseMap<Value, Operation *> none;
-        if (rowKind(fill, fillShape, none) == RowKind::Fill &&
-            fitsAfter(current, fill, RowKind::Fill)) {
-          current.members.push_back(fill);
-          current.kinds.push_back(RowKind::Fill);
-        }
-      }
-      if (!fitsAfter(current, linalgOp, *kind)) {
-        current = RowGroup();
-        current.shape = shape;
-      }
-      current.members.push_back(linalgOp);
-      current.kinds.push_back(*kind);
-      current.combiners = std::move(combiners);
-    }
+          shape.clear();
+          combiners.clear();
+          kind = rowKind(linalgOp, shape, combiners);
+          if (!kind || *kind == RowKind::Fill)
+            return;
+          current.shape = shape;
+          for (linalg::LinalgOp fill : fills) {
+            SmallVector<int64_t> fillShape = shape;
+            DenseMap<Value, Operation *> none;
+            if (rowKind(fill, fillShape, none) == RowKind::Fill &&
+                fitsAfter(current, fill, RowKind::Fill)) {
+              current.members.push_back(fill);
+              current.kinds.push_back(RowKind::Fill);
+            }
+          }
+          if (!fitsAfter(current, linalgOp, *kind)) {
+            current = RowGroup();
+            current.shape = shape;
+          }
+          current.members.push_back(linalgOp);
+          current.kinds.push_back(*kind);
+          current.combiners = std::move(combiners);
+        });
     close();
     return groups;
   }
@@ -749,46 +768,39 @@ struct LinalgToGPULaunchPass
         groups.push_back(std::move(current));
       current = MultiReduction();
     };
-    for (Operation &op : block) {
-      auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
-      if (!linalgOp) {
-        if (isa<gpu::DeallocOp>(op) && !current.members.empty()) {
-          current.deferred.push_back(&op);
-          continue;
-        }
-        if (!isNeutralBetween(&op))
+    scanBlock(
+        block, [&] { return !current.members.empty(); },
+        [&](Operation *dealloc) { current.deferred.push_back(dealloc); }, close,
+        [&](linalg::LinalgOp linalgOp) {
+          std::optional<SmallVector<Operation *>> combiners =
+              fullReductionCombiners(linalgOp);
+          // An op between the members that neither touches their scalars nor
+          // writes what they read stays where it is; the members run after it
+          // (the unscale of one gradient between the checks of two).
+          if (!current.members.empty() &&
+              (!combiners || current.members.front().getDpsInits() !=
+                                 linalgOp.getDpsInits()) &&
+              isIndependentOf(current, linalgOp))
+            return;
+          auto sameKind = [&] {
+            linalg::LinalgOp first = current.members.front();
+            if (first.getDpsInits() != linalgOp.getDpsInits())
+              return false;
+            for (auto [a, b] : llvm::zip(current.combiners, *combiners))
+              if (a->getName() != b->getName())
+                return false;
+            return true;
+          };
+          if (combiners && !current.members.empty() && sameKind()) {
+            current.members.push_back(linalgOp);
+            return;
+          }
           close();
-        continue;
-      }
-      std::optional<SmallVector<Operation *>> combiners =
-          fullReductionCombiners(linalgOp);
-      // An op between the members that neither touches their scalars nor
-      // writes what they read stays where it is; the members run after it
-      // (the unscale of one gradient between the checks of two).
-      if (!current.members.empty() &&
-          (!combiners ||
-           current.members.front().getDpsInits() != linalgOp.getDpsInits()) &&
-          isIndependentOf(current, linalgOp))
-        continue;
-      auto sameKind = [&] {
-        linalg::LinalgOp first = current.members.front();
-        if (first.getDpsInits() != linalgOp.getDpsInits())
-          return false;
-        for (auto [a, b] : llvm::zip(current.combiners, *combiners))
-          if (a->getName() != b->getName())
-            return false;
-        return true;
-      };
-      if (combiners && !current.members.empty() && sameKind()) {
-        current.members.push_back(linalgOp);
-        continue;
-      }
-      close();
-      if (combiners) {
-        current.members.push_back(linalgOp);
-        current.combiners = std::move(*combiners);
-      }
-    }
+          if (combiners) {
+            current.members.push_back(linalgOp);
+            current.combiners = std::move(*combiners);
+          }
+        });
     close();
     return groups;
   }
@@ -1126,27 +1138,20 @@ struct LinalgToGPULaunchPass
         chains.push_back(std::move(current));
       current = ElementwiseChain();
     };
-    for (Operation &op : block) {
-      auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
-      if (!linalgOp) {
-        if (isa<gpu::DeallocOp>(op) && !current.members.empty()) {
-          current.deferred.push_back(&op);
-          continue;
-        }
-        if (!isNeutralBetween(&op))
+    scanBlock(
+        block, [&] { return !current.members.empty(); },
+        [&](Operation *dealloc) { current.deferred.push_back(dealloc); }, close,
+        [&](linalg::LinalgOp linalgOp) {
+          SmallVector<int64_t> shape = current.shape;
+          if (!current.members.empty() && isChainMember(linalgOp, shape) &&
+              fitsChain(current, linalgOp)) {
+            current.members.push_back(linalgOp);
+            return;
+          }
           close();
-        continue;
-      }
-      SmallVector<int64_t> shape = current.shape;
-      if (!current.members.empty() && isChainMember(linalgOp, shape) &&
-          fitsChain(current, linalgOp)) {
-        current.members.push_back(linalgOp);
-        continue;
-      }
-      close();
-      if (isChainMember(linalgOp, current.shape))
-        current.members.push_back(linalgOp);
-    }
+          if (isChainMember(linalgOp, current.shape))
+            current.members.push_back(linalgOp);
+        });
     close();
     return chains;
   }
