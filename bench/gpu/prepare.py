@@ -65,6 +65,10 @@ PASSES = {
 }
 
 # Generated steps larger than the shipped examples (python3 -m mpt.gen).
+# Random graphs of mpt.testing.fuzzgraph among the cases (seeds, features).
+FUZZ_SEEDS = (101, 104, 107, 112, 118, 123, 131, 140)
+FUZZ_FEATURES = ("generic", "call", "body", "detached")
+
 GENERATED = {
     "gen-mlp": dict(model="mlp", batch=64, widths=[256, 512, 512, 10]),
     "gen-cnn": dict(model="cnn", batch=16, channels=[3, 16, 32], image=16,
@@ -88,6 +92,16 @@ def cases(selected):
     # step (both branches ran, the select kept the old values), backoff.
     out.append(("mlp-f16-overflow", dict(example="mlp", scale=2.0 ** 40),
                 "f16", [8]))
+    # Random training graphs (mpt.testing.fuzzgraph, without loops, which
+    # the GPU path does not take): whatever the fusions of
+    # mpt-linalg-to-gpu-launch make of graphs nobody wrote for them, against
+    # the CPU path.
+    # (FP32 and bf16: most of them have grads that do not depend on the
+    # seed, which loss scaling rightly refuses.)
+    for seed in FUZZ_SEEDS:
+        for prec in ("fp32", "bf16"):
+            out.append(("fuzz%d-%s" % (seed, prec), dict(fuzz=seed), prec,
+                        [1]))
     # A dynamic batch: one library, called with two batch sizes.
     out.append(("mlp-dynamic-f16", dict(model="mlp", batch=4, dynamic=True),
                 "f16", [4, 7]))
@@ -101,6 +115,10 @@ def cases(selected):
 
 
 def source(spec, root):
+    if "fuzz" in spec:
+        from mpt.testing import fuzzgraph
+        return fuzzgraph.emit(fuzzgraph.generate(
+            spec["fuzz"], spec.get("size", 12), FUZZ_FEATURES))
     if "example" in spec:
         with open(os.path.join(root, "examples", spec["example"] + ".mlir")) as f:
             return f.read()
@@ -114,6 +132,8 @@ def source(spec, root):
 def torch_info(spec, text, prec):
     """What check.py needs to build the step in PyTorch (torch_ref.py), or
     None with the reason when there is no such model."""
+    if "fuzz" in spec:
+        return None, "a random graph of mpt.testing.fuzzgraph"
     if "example" in spec:
         model, kw = spec["example"], {}
         if gen.generate(model)[0] != text:
