@@ -155,9 +155,38 @@ struct LinalgToGPULaunchPass
   /// registers of its threads, its reductions go through shuffles and
   /// shared memory, and a buffer that only the chain reads is never
   /// written to device memory.
+  /// The buffers (roots of views) that the members of a group read and
+  /// write, kept as members join (not recomputed for each candidate).
+  struct GroupBuffers {
+    /// Root -> the member's output value that writes it.
+    DenseMap<Value, Value> written;
+    /// Roots the members read through their inputs.
+    DenseSet<Value> read;
+    /// Roots of every buffer operand of a member.
+    DenseSet<Value> touched;
+
+    void add(linalg::LinalgOp op) {
+      for (Value init : op.getDpsInits())
+        written[rootBuffer(init)] = init;
+      for (OpOperand *input : op.getDpsInputOperands())
+        if (isa<MemRefType>(input->get().getType()))
+          read.insert(rootBuffer(input->get()));
+      for (Value v : op->getOperands())
+        if (isa<MemRefType>(v.getType()))
+          touched.insert(rootBuffer(v));
+    }
+  };
+
   struct RowGroup {
     SmallVector<linalg::LinalgOp> members;
     SmallVector<RowKind> kinds;
+    GroupBuffers buffers;
+
+    void add(linalg::LinalgOp op, RowKind kind) {
+      members.push_back(op);
+      kinds.push_back(kind);
+      buffers.add(op);
+    }
     /// The loop ranges; the last one is the row.
     SmallVector<int64_t> shape;
     /// Per member output (by SSA value): its combiner, for reductions.
@@ -259,15 +288,8 @@ struct LinalgToGPULaunchPass
   /// writes no member reads or writes (but the fill of a reduction's
   /// output).
   static bool fitsAfter(RowGroup &group, linalg::LinalgOp op, RowKind kind) {
-    DenseMap<Value, Value> written; // root -> the member's output value
-    DenseSet<Value> touched;
-    for (auto [member, memberKind] : llvm::zip(group.members, group.kinds)) {
-      for (OpOperand &init : member.getDpsInitsMutable())
-        written[rootBuffer(init.get())] = init.get();
-      for (Value v : member->getOperands())
-        if (isa<MemRefType>(v.getType()))
-          touched.insert(rootBuffer(v));
-    }
+    const DenseMap<Value, Value> &written = group.buffers.written;
+    const DenseSet<Value> &touched = group.buffers.touched;
     for (OpOperand *input : op.getDpsInputOperands()) {
       Value v = input->get();
       if (!isa<MemRefType>(v.getType()))
@@ -368,8 +390,7 @@ struct LinalgToGPULaunchPass
           }
           if (kind && !current.members.empty() &&
               fitsAfter(current, linalgOp, *kind)) {
-            current.members.push_back(linalgOp);
-            current.kinds.push_back(*kind);
+            current.add(linalgOp, *kind);
             current.combiners.insert(combiners.begin(), combiners.end());
             return;
           }
@@ -396,16 +417,14 @@ struct LinalgToGPULaunchPass
             DenseMap<Value, Operation *> none;
             if (rowKind(fill, fillShape, none) == RowKind::Fill &&
                 fitsAfter(current, fill, RowKind::Fill)) {
-              current.members.push_back(fill);
-              current.kinds.push_back(RowKind::Fill);
+              current.add(fill, RowKind::Fill);
             }
           }
           if (!fitsAfter(current, linalgOp, *kind)) {
             current = RowGroup();
             current.shape = shape;
           }
-          current.members.push_back(linalgOp);
-          current.kinds.push_back(*kind);
+          current.add(linalgOp, *kind);
           current.combiners = std::move(combiners);
         });
     close();
@@ -686,6 +705,12 @@ struct LinalgToGPULaunchPass
     SmallVector<linalg::LinalgOp> members;
     SmallVector<Operation *> combiners;
     SmallVector<Operation *> deferred;
+    GroupBuffers buffers;
+
+    void add(linalg::LinalgOp op) {
+      members.push_back(op);
+      buffers.add(op);
+    }
   };
 
   /// Threads and elements a thread of the multi-tensor partial kernel.
@@ -735,13 +760,11 @@ struct LinalgToGPULaunchPass
   /// Whether `op` may run before the members of `group` seen so far: it
   /// writes nothing they read and neither reads nor writes their outputs.
   static bool isIndependentOf(MultiReduction &group, linalg::LinalgOp op) {
-    DenseSet<Value> read, outputs;
-    for (linalg::LinalgOp member : group.members)
-      for (OpOperand *input : member.getDpsInputOperands())
-        if (isa<MemRefType>(input->get().getType()))
-          read.insert(rootBuffer(input->get()));
-    for (Value init : group.members.front().getDpsInits())
-      outputs.insert(rootBuffer(init));
+    // The members all write the same outputs.
+    const DenseSet<Value> &read = group.buffers.read;
+    DenseSet<Value> outputs;
+    for (auto &entry : group.buffers.written)
+      outputs.insert(entry.first);
     for (OpOperand &operand : op->getOpOperands()) {
       Value v = operand.get();
       if (!isa<MemRefType>(v.getType()))
@@ -792,12 +815,12 @@ struct LinalgToGPULaunchPass
             return true;
           };
           if (combiners && !current.members.empty() && sameKind()) {
-            current.members.push_back(linalgOp);
+            current.add(linalgOp);
             return;
           }
           close();
           if (combiners) {
-            current.members.push_back(linalgOp);
+            current.add(linalgOp);
             current.combiners = std::move(*combiners);
           }
         });
@@ -1075,6 +1098,12 @@ struct LinalgToGPULaunchPass
     SmallVector<linalg::LinalgOp> members;
     SmallVector<int64_t> shape;
     SmallVector<Operation *> deferred;
+    GroupBuffers buffers;
+
+    void add(linalg::LinalgOp op) {
+      members.push_back(op);
+      buffers.add(op);
+    }
   };
 
   /// Whether `op` is an elementwise generic on buffers of static `shape`
@@ -1105,15 +1134,8 @@ struct LinalgToGPULaunchPass
   /// at the same point (the same buffer value, identity map) and writes
   /// nothing they read or wrote.
   static bool fitsChain(ElementwiseChain &chain, linalg::LinalgOp op) {
-    DenseMap<Value, Value> written;
-    DenseSet<Value> touched;
-    for (linalg::LinalgOp member : chain.members) {
-      for (Value init : member.getDpsInits())
-        written[rootBuffer(init)] = init;
-      for (Value v : member->getOperands())
-        if (isa<MemRefType>(v.getType()))
-          touched.insert(rootBuffer(v));
-    }
+    const DenseMap<Value, Value> &written = chain.buffers.written;
+    const DenseSet<Value> &touched = chain.buffers.touched;
     for (OpOperand &operand : op->getOpOperands()) {
       Value v = operand.get();
       if (!isa<MemRefType>(v.getType()))
@@ -1145,12 +1167,12 @@ struct LinalgToGPULaunchPass
           SmallVector<int64_t> shape = current.shape;
           if (!current.members.empty() && isChainMember(linalgOp, shape) &&
               fitsChain(current, linalgOp)) {
-            current.members.push_back(linalgOp);
+            current.add(linalgOp);
             return;
           }
           close();
           if (isChainMember(linalgOp, current.shape))
-            current.members.push_back(linalgOp);
+            current.add(linalgOp);
         });
     close();
     return chains;
