@@ -8,8 +8,11 @@ step.mlir: e.g. one case of transformer_step.py or mlp_step.py build):
     python3 bench/gpu/call_profile.py DIR [--calls N]
 It calls the step with torch CUDA tensors of small random values (results
 left on the device and freed outside the timed region), prints the median
-wall time of a call, the time spent in the library's C entry point, and
-cProfile's heaviest Python functions, as one JSON object and a table.
+wall time of a call and the time spent in the library's C entry point, on
+mpt.cuda's fast path for torch tensors and on its general path
+(Library.fast_torch_calls off; the better of three alternating rounds of
+--calls each), and cProfile's heaviest Python functions (fast path), as
+one JSON object and a table.
 The runtime's host profile (mptRuntimeHostProfileEnable) splits the C
 entry point's time by ABI function: launches, allocations, frees, TMA maps,
 the final synchronisation; the rest is the step's own host code.
@@ -76,15 +79,28 @@ def main():
         for r in call():
             r.free()
     torch.cuda.synchronize()
-    walls = []
-    c_time.clear()
-    for _ in range(a.calls):
-        torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        res = call()
-        walls.append(time.perf_counter() - t0)
-        for r in res:
-            r.free()
+    def measure():
+        """Median wall time and C entry time (s) of a call."""
+        walls = []
+        c_time.clear()
+        for _ in range(a.calls):
+            torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            res = call()
+            walls.append(time.perf_counter() - t0)
+            for r in res:
+                r.free()
+        return statistics.median(walls), statistics.median(c_time)
+    # mpt.cuda's general path (every argument read as any device buffer),
+    # then its fast path for torch tensors (the default), alternately.
+    general, fast = [], []
+    for _ in range(3):
+        lib.fast_torch_calls = False
+        general.append(measure())
+        lib.fast_torch_calls = True
+        fast.append(measure())
+    wall, c_entry = min(fast)
+    wall_general, c_entry_general = min(general)
     # The runtime's own split of the C entry point's time, in µs a call.
     rt = cuda.Runtime.get().lib
     rt.mptRuntimeHostProfileReport.restype = ctypes.c_int64
@@ -123,9 +139,13 @@ def main():
                      "%s:%d %s" % (os.path.basename(file), line, fn)))
     rows.sort(key=lambda r: -r[0])
     out = dict(dir=a.dir, args=len(args), calls=a.calls,
-               wall_ms=round(statistics.median(walls) * 1e3, 3),
-               c_entry_ms=round(statistics.median(c_time[:a.calls]) * 1e3,
-                                3),
+               wall_ms=round(wall * 1e3, 3),
+               c_entry_ms=round(c_entry * 1e3, 3),
+               python_ms=round((wall - c_entry) * 1e3, 3),
+               general_path_wall_ms=round(wall_general * 1e3, 3),
+               general_path_c_entry_ms=round(c_entry_general * 1e3, 3),
+               general_path_python_ms=round(
+                   (wall_general - c_entry_general) * 1e3, 3),
                runtime_host_us=runtime_us,
                c_entry_profiled_ms=round(profiled_entry_ms, 3),
                top=[[round(t, 3), round(c, 3), n, w] for t, c, n, w in

@@ -222,8 +222,8 @@ class _Buffer:
 
     __slots__ = ("ptr", "refs", "_done", "_keep")
 
-    def __init__(self, ptr, done=None, keep=None):
-        self.ptr, self.refs, self._done, self._keep = ptr, 1, done, keep
+    def __init__(self, ptr, done=None, keep=None, refs=1):
+        self.ptr, self.refs, self._done, self._keep = ptr, refs, done, keep
 
     def retain(self):
         with _REFS_LOCK:
@@ -431,7 +431,8 @@ class DeviceArray:
     an argument's device buffer holds that argument instead and never
     frees it."""
 
-    def __init__(self, runtime, elem, shape, strides, ptr, device, owner):
+    def __init__(self, runtime, elem, shape, strides, ptr, device, owner,
+                 retain=True):
         self._owner, self._freed, self._cai_out = None, True, False
         self._rt = runtime
         self.elem = elem
@@ -440,7 +441,7 @@ class DeviceArray:
         self._strides = tuple(strides)  # in elements
         self.ptr = ptr
         self.device = device
-        if owner is not None:
+        if owner is not None and retain:
             owner.retain()
         self._owner, self._freed = owner, False
 
@@ -566,14 +567,23 @@ class Library:
         self.lib = lib
         self.text = mlir_text
         self.rt = runtime
-        self._signatures = {}
+        self._plans = {}
+        # Whether calls whose arguments are all CUDA torch tensors that fit
+        # a static signature take the fast path (_CallPlan.torch_pointers).
+        # The general path accepts the same calls, slower; off, for
+        # comparisons (bench/gpu/call_profile.py).
+        self.fast_torch_calls = True
+
+    def _plan(self, name):
+        plan = self._plans.get(name)
+        if plan is None:
+            plan = self._plans[name] = _CallPlan(
+                *aot.parse_signature(self.text, name))
+        return plan
 
     def _signature(self, name):
-        sig = self._signatures.get(name)
-        if sig is None:
-            sig = self._signatures[name] = aot.parse_signature(self.text,
-                                                               name)
-        return sig
+        plan = self._plan(name)
+        return plan.arg_types, plan.res_types
 
     def _check_array(self, name, i, a, t):
         want = np.dtype(aot._NP_TYPES[t.elem])
@@ -618,53 +628,74 @@ class Library:
         if results not in ("numpy", "device"):
             raise ValueError("results must be 'numpy' or 'device', not %r"
                              % (results,))
-        arg_types, res_types = self._signature(name)
+        plan = self._plan(name)
+        arg_types, res_types = plan.arg_types, plan.res_types
         if len(arrays) != len(arg_types):
             raise TypeError("@%s takes %d arguments, got %d" % (
                 name, len(arg_types), len(arrays)))
         if any(t.shape is None for t in res_types):
             raise ValueError("scalar results are not supported; return "
                              "tensors")
-        device, c_args, keep, held = [], [], [], []
+        buf, c_args = plan.arguments()
+        ptrs = (plan.torch_pointers(arrays, lambda: self.rt.device())
+                if self.fast_torch_calls else None)
+        if ptrs is not None:
+            # Every tensor argument is a CUDA torch tensor of the static
+            # type it is declared with: only the data pointers change.
+            buf[plan.pointer_words] = ptrs
+            buf[plan.pointer_words + 1] = ptrs
+            for i in plan.scalar_args:
+                c_args[i] = aot._CTYPES[arg_types[i].elem](arrays[i])
+            # PyTorch's work is on the legacy default stream (as in
+            # _from_torch).
+            self.rt.sync_stream(_LEGACY_STREAM)
+            descs = plan.invoke(self.lib, name, c_args)
+            self.rt.check("running @%s" % name)
+            if results == "device":
+                tensors = [arrays[i] for i in plan.tensor_args]
+                return self._fast_device_results(descs, res_types,
+                                                 dict(zip(ptrs, tensors)))
+            outs = [self._result(d, t) for d, t in zip(descs, res_types)]
+            self._free_results(descs, ptrs)
+            return outs
+        return self._general_call(name, plan, arrays, results, buf, c_args)
+
+    def _general_call(self, name, plan, arrays, results, buf, c_args):
+        """Library.call for any mix of host data and device buffers."""
+        arg_types, res_types = plan.arg_types, plan.res_types
+        device, held = [], []
         call = {"device": None, "streams": set()}
         try:
             for i, (a, t) in enumerate(zip(arrays, arg_types)):
                 if t.shape is None:
-                    c_args.append(aot._CTYPES[t.elem](a))
+                    c_args[i] = aot._CTYPES[t.elem](a)
                     continue
-                buf = None
+                buf_arg = None
                 if not isinstance(a, (np.ndarray, np.generic)):
-                    buf = self._device_buffer(name, i, a, t, call)
-                rank = len(t.shape)
-                desc = aot._descriptor_class(rank)()
-                desc.offset = 0
-                if buf is None:
+                    buf_arg = self._device_buffer(name, i, a, t, call)
+                if buf_arg is None:
                     arr = self._check_array(name, i, a, t)
                     ptr = self.rt.to_device(arr)
                     device.append(ptr)
-                    desc.allocated = desc.aligned = ptr
-                    for d, (size, stride) in enumerate(zip(arr.shape,
-                                                           arr.strides)):
-                        desc.sizes[d] = size
-                        desc.strides[d] = stride // max(arr.itemsize, 1)
+                    shape = arr.shape
+                    strides = [s // max(arr.itemsize, 1) for s in arr.strides]
                 else:
-                    shape, hold = buf
+                    shape, hold = buf_arg
                     held.append(hold)
-                    desc.allocated = desc.aligned = hold.ptr
-                    stride = 1
-                    for d in reversed(range(rank)):
-                        desc.sizes[d] = shape[d]
-                        desc.strides[d] = stride
-                        stride *= shape[d]
-                keep.append(desc)
-                c_args.append(ctypes.byref(desc))
+                    ptr, strides = hold.ptr, None
+                plan.describe(buf, i, ptr, shape, strides)
             for stream in sorted(call["streams"]):
                 self.rt.sync_stream(stream)
-            descs = self._invoke(name, res_types, c_args)
+            descs = plan.invoke(self.lib, name, c_args)
             self.rt.check("running @%s" % name)
             if results == "device":
-                return self._device_results(descs, res_types, device, held,
-                                            call)
+                owners = {}
+                for hold in held:
+                    if hold.ptr:
+                        owners.setdefault(hold.ptr, hold)
+                return self._device_results(descs, res_types, device,
+                                            owners.get,
+                                            self._runtime_device(call))
             outs = [self._result(d, t) for d, t in zip(descs, res_types)]
             self._free_results(descs, device + [h.ptr for h in held])
             return outs
@@ -840,35 +871,19 @@ class Library:
 
     # -- calling and results
 
-    def _invoke(self, name, res_types, c_args):
-        fn = getattr(self.lib, "_mlir_ciface_" + name)
-        fn.restype = None
-        if not res_types:
-            fn(*c_args)
-            return []
-        classes = [aot._descriptor_class(t.rank) for t in res_types]
-        if len(classes) == 1:
-            out = classes[0]()
-        else:
-            out = aot._results_class(tuple(classes))()
-        fn(ctypes.byref(out), *c_args)
-        if len(classes) == 1:
-            return [out]
-        return [getattr(out, "r%d" % i) for i in range(len(classes))]
-
     def _result(self, desc, t):
-        """Copies a result to the host (results are contiguous: identity
-        layouts at the function boundary)."""
+        """Copies a result (a _CallPlan.invoke tuple) to the host (results
+        are contiguous: identity layouts at the function boundary)."""
+        _, aligned, offset, shape, strides = desc
         dtype = np.dtype(aot._NP_TYPES[t.elem])
-        shape = [desc.sizes[i] for i in range(t.rank)]
         out = np.empty(shape, dtype)
         expect = 1
         for i in reversed(range(t.rank)):
-            if shape[i] > 1 and desc.strides[i] != expect:
+            if shape[i] > 1 and strides[i] != expect:
                 raise RuntimeError("result of type %s is not contiguous"
                                    % t.text)
             expect *= shape[i]
-        base = (desc.aligned or 0) + desc.offset * dtype.itemsize
+        base = (aligned or 0) + offset * dtype.itemsize
         self.rt.to_host(base, out.nbytes, out)
         return out
 
@@ -877,15 +892,37 @@ class Library:
         argument's buffer, which the caller frees)."""
         done = set(inputs) | {0, None}
         for desc in descs:
-            if desc.allocated not in done:
-                done.add(desc.allocated)
-                self.rt.free(desc.allocated)
+            if desc[0] not in done:
+                done.add(desc[0])
+                self.rt.free(desc[0])
 
-    def _device_results(self, descs, res_types, device, held, call):
+    def _fast_device_results(self, descs, res_types, inputs):
+        """_device_results for the fast path: `inputs` maps the data
+        pointer of each torch argument to the tensor, which a result in its
+        buffer holds."""
+        made = []
+
+        def input_owner(ptr):
+            tensor = inputs.get(ptr)
+            if tensor is None:
+                return None
+            hold = _Buffer(ptr, keep=tensor)
+            made.append(hold)
+            return hold
+        try:
+            return self._device_results(descs, res_types, [], input_owner,
+                                        self.rt.device())
+        finally:
+            for hold in made:
+                hold.release()
+
+    def _device_results(self, descs, res_types, device, input_owner,
+                        ordinal):
         """DeviceArrays of the results. One _Buffer per allocation: results
         sharing one share it; a result in an argument's buffer holds that
-        argument (copies made for this call are taken over from `device`,
-        to be freed with their last holder)."""
+        argument's _Buffer (`input_owner(ptr)`, None for other buffers);
+        copies made for this call are taken over from `device`, to be
+        freed with their last holder."""
         owners, made = {}, []
         for ptr in device:
             if ptr:
@@ -893,32 +930,151 @@ class Library:
                 owners[ptr] = buf
                 made.append(buf)
         del device[:]
-        for hold in held:
-            if hold.ptr:
-                owners.setdefault(hold.ptr, hold)
-        ordinal = self._runtime_device(call)
+        # A buffer the step allocated starts with one reference for each
+        # result in it (no other holder exists yet).
+        uses, fresh = {}, set()
+        for desc in descs:
+            uses[desc[0]] = uses.get(desc[0], 0) + 1
         outs = []
         try:
-            for desc, t in zip(descs, res_types):
-                alloc = desc.allocated
-                owner = owners.get(alloc) if alloc else None
-                if owner is None and alloc:
-                    # Freed after the work then queued on the legacy
-                    # default stream (PyTorch's), which may still read it.
-                    owner = owners[alloc] = _Buffer(alloc, functools.partial(
-                        self.rt.free, alloc, _LEGACY_STREAM))
-                    made.append(owner)
-                rank = len(t.shape)
-                ptr = (desc.aligned or 0) + desc.offset * \
-                    _np_dtype(t.elem).itemsize
-                outs.append(DeviceArray(
-                    self.rt, t.elem, desc.sizes[:rank] if rank else (),
-                    desc.strides[:rank] if rank else (), ptr, ordinal,
-                    owner))
+            for (alloc, aligned, offset, shape, strides), t in zip(
+                    descs, res_types):
+                owner, retain = None, True
+                if alloc:
+                    owner = owners.get(alloc)
+                    if owner is None:
+                        owner = input_owner(alloc)
+                        if owner is None:
+                            # Freed after the work then queued on the
+                            # legacy default stream (PyTorch's), which may
+                            # still read it.
+                            owner = _Buffer(alloc, functools.partial(
+                                self.rt.free, alloc, _LEGACY_STREAM),
+                                refs=uses[alloc])
+                            fresh.add(alloc)
+                        owners[alloc] = owner
+                    retain = alloc not in fresh
+                ptr = (aligned or 0) + offset * _np_dtype(t.elem).itemsize
+                outs.append(DeviceArray(self.rt, t.elem, shape, strides, ptr,
+                                        ordinal, owner, retain))
+        except BaseException:
+            for out in outs:
+                out.free()
+            raise
         finally:
             for buf in made:  # the results hold what they use
                 buf.release()
         return outs
+
+
+class _CallPlan:
+    """How Library.call passes one function's arguments and reads its
+    results, worked out once. Each tensor argument's memref descriptor has
+    a fixed place in an int64 buffer (one per thread, with the C arguments
+    pointing into it), so a call whose arguments keep their static shapes
+    writes only their data pointers; the results come back in one struct,
+    read as int64 words."""
+
+    def __init__(self, arg_types, res_types):
+        self.arg_types, self.res_types = arg_types, res_types
+        self.slots, words = [], 0  # word offset of each descriptor
+        for t in arg_types:
+            self.slots.append(None if t.shape is None else words)
+            if t.shape is not None:
+                words += 3 + 2 * t.rank
+        self.words = words
+        self.scalar_args = [i for i, t in enumerate(arg_types)
+                            if t.shape is None]
+        self.tensor_args = [i for i, t in enumerate(arg_types)
+                            if t.shape is not None]
+        self.pointer_words = np.array(
+            [w for w in self.slots if w is not None], dtype=np.intp)
+        self.static = all(t.shape is None or None not in t.shape
+                          for t in arg_types)
+        classes = tuple(aot._descriptor_class(t.rank) for t in res_types)
+        self.results_class = aot._results_class(classes) if classes else None
+        self.result_words = []
+        words = 0
+        for t in res_types:
+            self.result_words.append((words, t.rank))
+            words += 3 + 2 * t.rank
+        self._torch_specs = None
+        self._local = threading.local()
+
+    def arguments(self):
+        """This thread's descriptor buffer and a fresh list of C arguments
+        (descriptor pointers into it; scalars are the caller's to fill).
+        Static sizes and row-major strides are written once; a call on
+        another thread uses its own buffer."""
+        mine = getattr(self._local, "buffer", None)
+        if mine is None:
+            buf = np.zeros(max(self.words, 1), dtype=np.int64)
+            for i, t in enumerate(self.arg_types):
+                if t.shape is not None and self.static:
+                    self.describe(buf, i, 0, t.shape, None)
+            base = buf.ctypes.data
+            pointers = [None if w is None else ctypes.c_void_p(base + 8 * w)
+                        for w in self.slots]
+            mine = self._local.buffer = (buf, pointers)
+        return mine[0], list(mine[1])
+
+    def describe(self, buf, i, ptr, shape, strides):
+        """Writes argument i's descriptor (strides in elements; None: row
+        major)."""
+        w, rank = self.slots[i], len(shape)
+        if strides is None:
+            strides, stride = [0] * rank, 1
+            for d in reversed(range(rank)):
+                strides[d] = stride
+                stride *= shape[d]
+        buf[w:w + 3 + 2 * rank] = [ptr or 0, ptr or 0, 0, *shape, *strides]
+
+    def torch_pointers(self, arrays, device):
+        """The data pointers of the tensor arguments when each is a CUDA
+        torch tensor on the device numbered `device()` (asked once there is
+        one) that fits its static type as it is
+        (dtype, shape, contiguous, 16-byte aligned, not requiring grad),
+        else None: the general path then reads them (and explains what
+        does not fit)."""
+        tensor_class = _torch_tensor_class()
+        if tensor_class is None or not self.static:
+            return None
+        specs = self._torch_specs
+        if specs is None:
+            dtypes = {e: d for d, e in _torch_elements().items()}
+            specs = self._torch_specs = [
+                None if t.shape is None else (dtypes.get(t.elem),
+                                              tuple(t.shape))
+                for t in self.arg_types]
+        ptrs, ordinal = [], None
+        for a, spec in zip(arrays, specs):
+            if spec is None:
+                continue
+            if (type(a) is not tensor_class or a.dtype is not spec[0] or
+                    a.shape != spec[1] or not a.is_cuda or a.requires_grad
+                    or not a.is_contiguous()):
+                return None
+            if ordinal is None:
+                ordinal = device()
+            ptr = a.data_ptr()
+            if not ptr or ptr % Library.ALIGNMENT or a.get_device() != ordinal:
+                return None
+            ptrs.append(ptr)
+        return ptrs
+
+    def invoke(self, lib, name, c_args):
+        """Calls _mlir_ciface_<name>; the results as (allocated, aligned,
+        offset, sizes, strides) tuples."""
+        fn = getattr(lib, "_mlir_ciface_" + name)
+        fn.restype = None
+        if self.results_class is None:
+            fn(*c_args)
+            return []
+        out = self.results_class()
+        fn(ctypes.byref(out), *c_args)
+        w = np.frombuffer(out, dtype=np.int64).tolist()
+        return [(w[o], w[o + 1], w[o + 2], w[o + 3:o + 3 + r],
+                 w[o + 3 + r:o + 3 + 2 * r]) for o, r in self.result_words]
 
 
 _V2 = np.dtype("V2")
