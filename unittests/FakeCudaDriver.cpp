@@ -271,7 +271,9 @@ CUresult CUDAAPI cuLaunchKernelEx(const CUlaunchConfig *config,
 CUresult CUDAAPI cuStreamCreate(CUstream *stream, unsigned int) {
   if (CUresult r = enter("cuStreamCreate"))
     return r;
-  *stream = fakeHandle<CUstream>(0x4000);
+  // Distinct handles: the runtime tracks which stream a step runs on.
+  static uintptr_t streams = 0;
+  *stream = fakeHandle<CUstream>(0x4000 + 0x10 * ++streams);
   return CUDA_SUCCESS;
 }
 

@@ -18,6 +18,8 @@
 #   train=DIR  bench/gpu/train_gpu.py run DIR (training curves)
 #   prof=DIR   bench/gpu/call_profile.py on each case under DIR (Python
 #              side, C entry point, the runtime's host profile)
+#   dp=DIR     bench/gpu/dp_check.py run DIR: data-parallel steps against
+#              the plain ones, without a communicator and through NCCL
 #
 # JSON lines go to results.jsonl, logs to run.log (and one log a part);
 # all of it ends up in OUT/results.tgz. The exit status is the number of
@@ -52,6 +54,7 @@ for arg in "$@"; do
     tfc) python3 "$root/bench/gpu/transformer_step.py" run "$dir" \
            "$out/results.jsonl" ;;
     mlp) python3 "$root/bench/gpu/mlp_step.py" run "$dir" "$out/results.jsonl" ;;
+    dp) python3 "$root/bench/gpu/dp_check.py" run "$dir" "$out/results.jsonl" ;;
     train) python3 "$root/bench/gpu/train_gpu.py" run "$dir" "$out/train-$name" \
              --jsonl "$out/results.jsonl" ;;
     prof) for case in "$dir"/*/libstep.so; do

@@ -52,6 +52,8 @@ static std::string cudaToolkit(const LowerToNVVMOptions &options) {
 /// the host and no host branch depends on device data.
 static void addDevicePreparation(OpPassManager &pm,
                                  const LowerToNVVMOptions &options) {
+  // A data-parallel step's all-reduces: NCCL through the runtime.
+  pm.addPass(createCollectivesToRuntime());
   pm.addPass(createLowerMPTOps());
   PrepareABIOptions abi;
   abi.cInterface = options.cInterface;
@@ -133,7 +135,13 @@ static void addNVVMLowering(OpPassManager &pm,
   // One stream for the step: the host waits for the device only at the end
   // (not at each TMA descriptor, as upstream's gpu-async-region would).
   addText(pm, "convert-vector-to-scf,convert-scf-to-cf,convert-nvvm-to-llvm");
-  pm.addNestedPass<func::FuncOp>(createGPUAsyncRegion());
+  GPUAsyncRegionOptions async;
+  // The runtime's calls of a data-parallel step (mpt-collectives-to-runtime):
+  // the all-reduce is enqueued on the step's stream; the world size and the
+  // rank are host values.
+  async.streamOrderedCallees = {"mptAllReduce"};
+  async.hostLocalCallees = {"mptDistributedWorldSize", "mptDistributedRank"};
+  pm.addNestedPass<func::FuncOp>(createGPUAsyncRegion(async));
   addText(pm, "convert-func-to-llvm,expand-strided-metadata,lower-affine,"
               "convert-arith-to-llvm,convert-index-to-llvm,canonicalize,cse");
   addText(pm, "gpu.module(convert-gpu-to-nvvm,canonicalize,cse,"

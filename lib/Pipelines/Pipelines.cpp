@@ -164,6 +164,8 @@ void buildLowerToCPUPipeline(OpPassManager &pm,
   // LLVM dialect. See docs/Design.md.
   bool verifyEach = options.verifyEachPass;
   addStage(pm, verifyEach, [&](OpPassManager &pm) {
+    // One process: collectives of a data-parallel step are local.
+    pm.addPass(createSingleProcessCollectives());
     pm.addPass(createLowerMPTOps());
     PrepareABIOptions abi;
     abi.cInterface = options.cInterface;

@@ -258,11 +258,13 @@ extern "C" CUstream mgpuStreamCreate(void) {
   if (!check(cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING),
              "mgpuStreamCreate", "cuStreamCreate"))
     return nullptr;
+  noteStreamCreated(stream);
   return stream;
 }
 
 extern "C" void mgpuStreamDestroy(CUstream stream) {
   ProfileScope profile(ProfiledCall::StreamDestroy);
+  noteStreamDestroyed(stream);
   ContextGuard guard("mgpuStreamDestroy");
   if (guard)
     check(cuStreamDestroy(stream), "mgpuStreamDestroy", "cuStreamDestroy");

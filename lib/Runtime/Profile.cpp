@@ -46,6 +46,7 @@ constexpr const char *kCallNames[kNumCalls] = {
     "mgpuMemHostRegisterMemRef",
     "mgpuMemHostUnregisterMemRef",
     "mgpuTensorMapEncodeTiledMemref",
+    "mptAllReduce",
 };
 
 /// Trivially destructible, so that the report at exit may still read them.

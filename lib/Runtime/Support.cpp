@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 
 using namespace mpt::runtime;
 
@@ -144,11 +145,14 @@ void mpt::runtime::reportError(CUresult result, const char *api,
     message += std::string(": ") + description;
   if (isKernelFault(result) && lastLaunched)
     message += "; last launched on this thread: " + kernelLabel(lastLaunched);
+  reportMessage(static_cast<int32_t>(result), message);
+}
 
+void mpt::runtime::reportMessage(int32_t code, const std::string &message) {
   ThreadError &error = threadError();
   if (!error.set) {
     error.set = true;
-    error.code = static_cast<int32_t>(result);
+    error.code = code;
     error.message = message;
   }
 
@@ -161,12 +165,30 @@ void mpt::runtime::reportError(CUresult result, const char *api,
     userData = slot.userData;
   }
   if (handler) {
-    handler(static_cast<int32_t>(result), message.c_str(), userData);
+    handler(code, message.c_str(), userData);
     return;
   }
   std::fprintf(stderr, "mpt-cuda-runtime: %s\n", message.c_str());
   std::fflush(stderr);
   std::abort();
+}
+
+namespace {
+thread_local std::vector<CUstream> liveStreams;
+} // namespace
+
+void mpt::runtime::noteStreamCreated(CUstream stream) {
+  liveStreams.push_back(stream);
+}
+
+void mpt::runtime::noteStreamDestroyed(CUstream stream) {
+  auto it = std::find(liveStreams.rbegin(), liveStreams.rend(), stream);
+  if (it != liveStreams.rend())
+    liveStreams.erase(std::next(it).base());
+}
+
+CUstream mpt::runtime::currentStepStream() {
+  return liveStreams.empty() ? nullptr : liveStreams.back();
 }
 
 extern "C" void mptRuntimeSetErrorHandler(mptRuntimeErrorHandler handler,

@@ -32,6 +32,11 @@ std::string errorName(CUresult result);
 void reportError(CUresult result, const char *api, const char *call,
                  const std::string &detail = {});
 
+/// Records `message` as this thread's error (if it has none) and hands it to
+/// the handler with `code` (default: print and abort): the path every error
+/// takes, driver errors and others (NCCL's, bad arguments).
+void reportMessage(int32_t code, const std::string &message);
+
 /// Returns true on success; otherwise reports the error and returns false.
 inline bool check(CUresult result, const char *api, const char *call) {
   if (result == CUDA_SUCCESS)
@@ -91,6 +96,19 @@ private:
 };
 
 //===----------------------------------------------------------------------===//
+// Streams
+//===----------------------------------------------------------------------===//
+
+/// The streams mgpuStreamCreate made on this thread and mgpuStreamDestroy
+/// has not destroyed, last made last: a compiled step runs on one stream at a
+/// time (mpt-gpu-async-region), so the last one is the step's current
+/// stream, on which runtime calls of the step (mptAllReduce) enqueue work.
+void noteStreamCreated(CUstream stream);
+void noteStreamDestroyed(CUstream stream);
+/// The current step stream, or null outside a step.
+CUstream currentStepStream();
+
+//===----------------------------------------------------------------------===//
 // Kernels
 //===----------------------------------------------------------------------===//
 
@@ -137,6 +155,7 @@ enum class ProfiledCall {
   MemHostRegister,
   MemHostUnregister,
   TensorMapEncode,
+  AllReduce,
   NumCalls
 };
 

@@ -14,6 +14,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Shard/IR/ShardOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/SymbolTable.h"
@@ -174,6 +175,14 @@ private:
               tensor::ConcatOp, tensor::FromElementsOp, tensor::SplatOp>(
             [&](Operation *op) { visitMove(op); })
         .Case<UnscaleCheckOp>([&](UnscaleCheckOp op) { visitUnscale(op); })
+        .Case<shard::AllReduceOp>([&](shard::AllReduceOp op) {
+          // A sum across ranks of values linear in the (same) seed is
+          // linear in it; other reductions are not.
+          if (op.getReduction() == shard::ReductionKind::Sum)
+            visitMove(op);
+          else
+            visitOpaque(op);
+        })
         .Case<linalg::LinalgOp>([&](linalg::LinalgOp op) { visitLinalg(op); })
         .Case<scf::ForOp>([&](scf::ForOp op) { visitFor(op); })
         .Case<scf::WhileOp>([&](scf::WhileOp op) { visitWhile(op); })

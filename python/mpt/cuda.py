@@ -32,6 +32,7 @@ import shutil
 import sys
 import tempfile
 import threading
+import time
 
 import numpy as np
 
@@ -202,6 +203,131 @@ def load(outdir, runtime=None):
     lib = ctypes.CDLL(os.path.join(outdir, "libstep.so"))
     rt.check("loading the step's GPU modules")
     return Library(lib, text, rt)
+
+
+# ---------------------------------------------------------------- ranks
+
+_UNIQUE_ID_BYTES = 128
+_ID_KEY = "mpt_nccl_unique_id"
+
+
+def _bundled_nccl():
+    """libnccl.so.2 as PyTorch's CUDA wheels ship it (nvidia/nccl/lib on
+    sys.path), or None."""
+    for base in sys.path:
+        path = os.path.join(base or ".", "nvidia", "nccl", "lib",
+                            "libnccl.so.2")
+        if os.path.exists(path):
+            return path
+    return None
+
+
+def _exchange_unique_id(rt, rank, world_size, timeout):
+    """Rank 0 makes the NCCL unique id; every rank gets it through
+    torch.distributed's TCPStore at MASTER_ADDR:MASTER_PORT (as torchrun
+    sets them), or through the file $MPT_DISTRIBUTED_ID_FILE."""
+    def make():
+        buf = ctypes.create_string_buffer(_UNIQUE_ID_BYTES)
+        if rt.lib.mptDistributedGetUniqueId(buf) != 0:
+            rt.check("making the NCCL unique id")
+        return buf.raw
+    if world_size == 1:
+        return make()
+    path = os.environ.get("MPT_DISTRIBUTED_ID_FILE")
+    if path:
+        if rank == 0:
+            tmp = "%s.%d.tmp" % (path, os.getpid())
+            with open(tmp, "wb") as f:
+                f.write(make())
+            os.replace(tmp, path)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with open(path, "rb") as f:
+                    data = f.read()
+                if len(data) == _UNIQUE_ID_BYTES:
+                    return data
+            except FileNotFoundError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError("rank %d: no NCCL unique id in %s after "
+                                   "%g s (rank 0 writes it)" % (
+                                       rank, path, timeout))
+            time.sleep(0.05)
+    addr, port = os.environ.get("MASTER_ADDR"), os.environ.get("MASTER_PORT")
+    if not addr or not port:
+        raise ValueError("init_distributed: world size %d needs the NCCL "
+                         "unique id exchanged: set MASTER_ADDR and "
+                         "MASTER_PORT (torchrun does), set "
+                         "MPT_DISTRIBUTED_ID_FILE to a shared file, or pass "
+                         "unique_id" % world_size)
+    import datetime
+    import torch.distributed as dist
+    # torchrun's own store is at MASTER_PORT; ours is at the next port.
+    store = dist.TCPStore(addr, int(port) + 1, world_size, rank == 0,
+                          timeout=datetime.timedelta(seconds=timeout))
+    if rank == 0:
+        store.set(_ID_KEY, make())
+    return bytes(store.get(_ID_KEY))
+
+
+def init_distributed(rank=None, world_size=None, local_rank=None,
+                     unique_id=None, timeout=300.0, runtime=None):
+    """Makes this process rank `rank` of `world_size` for data-parallel
+    steps (mpt-data-parallel): their all-reduces then go through NCCL. The
+    defaults come from the launcher's environment (torchrun: RANK,
+    WORLD_SIZE, LOCAL_RANK; without them a world of one). LOCAL_RANK picks
+    the GPU (mgpuSetDefaultDevice on this thread). The NCCL unique id is
+    made by rank 0 and shared as _exchange_unique_id says, unless given.
+    NCCL is $MPT_NCCL_LIBRARY, else PyTorch's bundled libnccl.so.2, else the
+    system's. Returns (rank, world_size)."""
+    env = os.environ
+    rank = int(env.get("RANK", 0)) if rank is None else int(rank)
+    world_size = (int(env.get("WORLD_SIZE", 1)) if world_size is None
+                  else int(world_size))
+    local_rank = (int(env.get("LOCAL_RANK", 0)) if local_rank is None
+                  else int(local_rank))
+    if not 0 <= rank < world_size:
+        raise ValueError("init_distributed: rank %d of world size %d" % (
+            rank, world_size))
+    nccl_version(runtime)  # loads NCCL, or says why it cannot
+    rt = Runtime.get(runtime)
+    rt.lib.mgpuSetDefaultDevice(local_rank)
+    if unique_id is None:
+        unique_id = _exchange_unique_id(rt, rank, world_size, timeout)
+    if len(unique_id) != _UNIQUE_ID_BYTES:
+        raise ValueError("init_distributed: a unique id has %d bytes, not "
+                         "%d" % (len(unique_id), _UNIQUE_ID_BYTES))
+    if rt.lib.mptDistributedInit(unique_id, rank, world_size) != 0:
+        rt.check("joining the NCCL communicator as rank %d of %d" % (
+            rank, world_size))
+    return rank, world_size
+
+
+def finalize_distributed(runtime=None):
+    """Destroys the communicator: the process is a world of one again."""
+    Runtime.get(runtime).lib.mptDistributedFinalize()
+
+
+def distributed_info(runtime=None):
+    """(rank, world_size) of this process (0 and 1 without a
+    communicator)."""
+    lib = Runtime.get(runtime).lib
+    return lib.mptDistributedRank(), lib.mptDistributedWorldSize()
+
+
+def nccl_version(runtime=None):
+    """NCCL's version code (22703 for 2.27.3), loading NCCL as
+    init_distributed would; raises RuntimeError when it cannot be loaded."""
+    if not os.environ.get("MPT_NCCL_LIBRARY"):
+        bundled = _bundled_nccl()
+        if bundled:
+            os.environ["MPT_NCCL_LIBRARY"] = bundled
+    rt = Runtime.get(runtime)
+    version = rt.lib.mptDistributedNcclVersion()
+    if version < 0:
+        rt.check("loading NCCL")
+    return version
 
 
 def _describe(i, t):

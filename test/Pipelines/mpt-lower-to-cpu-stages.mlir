@@ -5,7 +5,7 @@
 // RUN: mpt-opt %s --mpt-lower-to-cpu --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=PIPE
 // PIPE: Pass Manager with 4 passes:
 // PIPE-NEXT: builtin.module(
-// PIPE-NEXT: mpt-pipeline-stage{pipeline={builtin.module(mpt-lower-ops,{{.*}},mpt-bufferize)}},
+// PIPE-NEXT: mpt-pipeline-stage{pipeline={builtin.module(mpt-single-process-collectives,mpt-lower-ops,{{.*}},mpt-bufferize)}},
 // PIPE-NEXT: mpt-pipeline-stage{pipeline={builtin.module(expand-realloc{{.*}},mpt-split-deallocs,{{.*}},convert-bufferization-to-memref)}},
 // PIPE-NEXT: mpt-pipeline-stage{pipeline={builtin.module(expand-strided-metadata,mpt-linalg-to-loops,mpt-round-16bit-ops,{{.*}},lower-affine)}},
 // PIPE-NEXT: mpt-pipeline-stage{pipeline={builtin.module(mpt-scf-to-cf,mpt-convert-to-llvm{{.*}})}}
@@ -13,7 +13,7 @@
 //
 // verify-each-pass=true: the same passes, each verified, the same result.
 // RUN: mpt-opt %s --mpt-lower-to-cpu=verify-each-pass=true --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=FLAT
-// FLAT: Pass Manager with 26 passes:
+// FLAT: Pass Manager with 27 passes:
 // FLAT-NOT: mpt-pipeline-stage
 // RUN: mpt-opt %s --mpt-lower-to-cpu -o %t.staged.mlir
 // RUN: mpt-opt %s --mpt-lower-to-cpu=verify-each-pass=true -o %t.flat.mlir
@@ -29,6 +29,7 @@
 // under it, -mlir-print-ir-after prints after one of them.
 // RUN: mpt-opt %s --mpt-lower-to-cpu -mlir-timing -o /dev/null 2>&1 | FileCheck %s --check-prefix=TIMING
 // TIMING: {{%\)  PipelineStage$}}
+// TIMING-NEXT: {{%\)    SingleProcessCollectives$}}
 // TIMING-NEXT: {{%\)    LowerMPTOps$}}
 // TIMING: {{%\)    Bufferize$}}
 // TIMING-NEXT: {{%\)  PipelineStage$}}

@@ -174,6 +174,66 @@ MPT_RUNTIME_EXPORT void mptRuntimeHostProfileReset(void);
 MPT_RUNTIME_EXPORT int64_t mptRuntimeHostProfileReport(char *buffer,
                                                        int64_t size);
 
+/*===--------------------------------------------------------------------===*
+ * Data-parallel steps (mpt-data-parallel): one NCCL communicator per
+ * process. NCCL is loaded when first needed, from $MPT_NCCL_LIBRARY or else
+ * libnccl.so.2 on the library path. Errors from NCCL are reported with code
+ * MPT_NCCL_ERROR_BASE + its ncclResult_t (MPT_NCCL_ERROR_BASE alone: NCCL
+ * could not be loaded).
+ *===--------------------------------------------------------------------===*/
+
+#define MPT_NCCL_ERROR_BASE 10000
+#define MPT_DISTRIBUTED_UNIQUE_ID_BYTES 128
+
+/* NCCL's ncclDataType_t and ncclRedOp_t values, which mptAllReduce takes. */
+enum {
+  MPT_NCCL_INT8 = 0,
+  MPT_NCCL_UINT8 = 1,
+  MPT_NCCL_INT32 = 2,
+  MPT_NCCL_UINT32 = 3,
+  MPT_NCCL_INT64 = 4,
+  MPT_NCCL_UINT64 = 5,
+  MPT_NCCL_FLOAT16 = 6,
+  MPT_NCCL_FLOAT32 = 7,
+  MPT_NCCL_FLOAT64 = 8,
+  MPT_NCCL_BFLOAT16 = 9
+};
+enum {
+  MPT_NCCL_SUM = 0,
+  MPT_NCCL_PROD = 1,
+  MPT_NCCL_MAX = 2,
+  MPT_NCCL_MIN = 3,
+  MPT_NCCL_AVG = 4
+};
+
+/* Writes a new NCCL unique id (MPT_DISTRIBUTED_UNIQUE_ID_BYTES bytes) to
+   `out`: rank 0 makes it and every rank passes it to mptDistributedInit.
+   Returns 0, or -1 after reporting an error. */
+MPT_RUNTIME_EXPORT int32_t mptDistributedGetUniqueId(void *out);
+/* Makes this process rank `rank` of `worldSize` (ncclCommInitRank on this
+   thread's default device; blocks until every rank has joined). Returns 0,
+   or -1 after reporting an error (a bad rank, a communicator that exists
+   already, NCCL missing or failing). */
+MPT_RUNTIME_EXPORT int32_t mptDistributedInit(const void *uniqueId,
+                                              int32_t rank, int32_t worldSize);
+/* Destroys the communicator, if any: the process is a world of one again. */
+MPT_RUNTIME_EXPORT void mptDistributedFinalize(void);
+/* The communicator's world size and this process's rank (1 and 0 without a
+   communicator). Steps call the first for shard.grid_shape. */
+MPT_RUNTIME_EXPORT int32_t mptDistributedWorldSize(void);
+MPT_RUNTIME_EXPORT int32_t mptDistributedRank(void);
+/* NCCL's version code (e.g. 22703 for 2.27.3), or -1 after reporting why
+   NCCL cannot be loaded. */
+MPT_RUNTIME_EXPORT int32_t mptDistributedNcclVersion(void);
+/* Called by steps: reduces `count` elements of NCCL type `dtype` from `send`
+   into `recv` (which may be `send`) across the ranks with NCCL op `op`,
+   enqueued on the step's current stream (the last stream mgpuStreamCreate
+   made on this thread and mgpuStreamDestroy has not destroyed: a step runs
+   on one). Without a communicator it copies `send` to `recv` on that
+   stream. */
+MPT_RUNTIME_EXPORT void mptAllReduce(void *send, void *recv, int64_t count,
+                                     int32_t dtype, int32_t op);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

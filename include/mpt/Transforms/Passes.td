@@ -394,6 +394,83 @@ def InsertLossScaling : Pass<"mpt-insert-loss-scaling", "::mlir::ModuleOp"> {
   ];
 }
 
+def DataParallel : Pass<"mpt-data-parallel", "::mlir::ModuleOp"> {
+  let summary = "All-reduce (average) the grads of a step across data-parallel ranks";
+  let description = [{
+    Makes a training step data-parallel: every rank runs it on its own shard
+    of the batch, and the grads are summed across ranks and divided by their
+    number, so that each rank gets the grads of the whole batch's mean loss
+    (PyTorch DDP's semantics). The collectives are upstream's `shard`
+    dialect: a one-axis `shard.grid @dp` (its size `world-size`, or `?`: the
+    launcher's world size at run time) and `shard.all_reduce ... reduction =
+    sum` per bucket.
+
+    Buckets: the grads in the order the backward computes them (their
+    definitions in the function body), consecutive grads of one element
+    type and static shapes together until a bucket holds `bucket-mb` MiB
+    (25, PyTorch DDP's default; 0: one all-reduce per grad; a grad of
+    dynamic shape is a bucket of its own). A bucket of several grads is laid
+    end to end in one flat tensor (`tensor.insert_slice`), reduced once and
+    taken apart (`tensor.extract_slice`). Each bucket's all-reduce is placed
+    right after its last grad is computed, so that it may run while the
+    rest of the backward does.
+
+    With loss scaling (after `--auto-mixed-precision`): the scaled grads are
+    reduced before `mpt.unscale_check`, which then checks, unscales and
+    takes the sum of squares (clipping) of the reduced grads, so clipping
+    uses the global norm; its `found_inf` is combined across ranks
+    (`shard.all_reduce ... reduction = max`) before the scale update and
+    the optimizer read it, so that every rank skips the same steps and keeps
+    the same scale. Without loss scaling, the grads the step returns (role
+    `grad`) are reduced. Run it before `mpt-attach-optimizer` (a step that
+    already updates its parameters is refused). The loss stays the rank's
+    own.
+
+    `remarks` emits one remark per bucket (grads, bytes, where it is
+    placed). Errors: world-size < 0, bucket-mb < 0, a symbol named like the
+    grid, no function with grads, a step with the optimizer attached, a
+    body of several blocks, grads that are not float tensors.
+  }];
+  let options = [
+    Option<"worldSize", "world-size", "int64_t", /*default=*/"0",
+           "Number of ranks (0: the launcher's, read at run time through "
+           "shard.grid_shape)">,
+    Option<"bucketMb", "bucket-mb", "double", /*default=*/"25.0",
+           "MiB of grads per all-reduce (0: one all-reduce per grad)">,
+    Option<"gridName", "grid", "std::string", /*default=*/"\"dp\"",
+           "Name of the shard.grid of the ranks">,
+    Option<"remarks", "remarks", "bool", /*default=*/"false",
+           "Emit a remark for each bucket">
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::shard::ShardDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
+def SingleProcessCollectives : Pass<"mpt-single-process-collectives",
+                                    "::mlir::ModuleOp"> {
+  let summary = "Lower shard collectives for a single process (the CPU path)";
+  let description = [{
+    The CPU path runs one process. `shard.all_reduce` over a grid of one
+    process is its input, converted to the result's element type where an
+    all-reduce widens; `shard.grid_shape` is 1, `shard.process_linear_index`
+    and `shard.process_multi_index` are 0; grids nothing refers to any more
+    are erased. A dynamic grid axis (`shape = ?`: the launcher's world size)
+    holds the one process here, so a step made by `mpt-data-parallel` with
+    world-size 0 or 1 runs on the CPU and gives the single-process step's
+    numbers. A grid with a static axis of another size is an error, as is
+    any other shard op. `mpt-lower-to-cpu` runs it first.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 def AttachOptimizer : Pass<"mpt-attach-optimizer", "::mlir::ModuleOp"> {
   let summary = "Turn a grads-form step into an update-form step";
   let description = [{

@@ -43,8 +43,10 @@ bool isStackAddress(Value address) {
 
 class AsyncRegionRewriter {
 public:
-  AsyncRegionRewriter(MLIRContext *context, const llvm::StringSet<> &callees)
-      : builder(context), hostLocalCallees(callees) {}
+  AsyncRegionRewriter(MLIRContext *context, const llvm::StringSet<> &hostLocal,
+                      const llvm::StringSet<> &streamOrdered)
+      : builder(context), hostLocalCallees(hostLocal),
+        streamOrderedCallees(streamOrdered) {}
 
   LogicalResult runOnBlock(Block &block) {
     Value token;
@@ -60,6 +62,16 @@ public:
         continue;
       }
       builder.setInsertionPoint(&op);
+      if (isStreamOrderedCall(&op)) {
+        // The callee enqueues its work on the current stream: there must
+        // be one, and the host goes on.
+        if (!token)
+          token = gpu::WaitOp::create(builder, op.getLoc(),
+                                      builder.getType<gpu::AsyncTokenType>(),
+                                      ValueRange())
+                      .getAsyncToken();
+        continue;
+      }
       if (auto async = dyn_cast<gpu::AsyncOpInterface>(op)) {
         if (async.getAsyncToken())
           return op.emitOpError("is asynchronous already: "
@@ -88,6 +100,22 @@ public:
   unsigned numAsyncOps = 0;
 
 private:
+  static std::optional<StringRef> calleeName(Operation *op) {
+    auto call = dyn_cast<CallOpInterface>(op);
+    if (!call)
+      return std::nullopt;
+    auto callee =
+        llvm::dyn_cast_if_present<SymbolRefAttr>(call.getCallableForCallee());
+    if (!callee)
+      return std::nullopt;
+    return callee.getLeafReference().getValue();
+  }
+
+  bool isStreamOrderedCall(Operation *op) const {
+    std::optional<StringRef> name = calleeName(op);
+    return name && streamOrderedCallees.contains(*name);
+  }
+
   /// Whether the host must wait for the device before `op`.
   bool needsWait(Operation *op) const {
     if (isMemoryEffectFree(op) || isa<LLVM::AllocaOp>(op))
@@ -96,13 +124,10 @@ private:
       return load.getVolatile_() || !isStackAddress(load.getAddr());
     if (auto store = dyn_cast<LLVM::StoreOp>(op))
       return store.getVolatile_() || !isStackAddress(store.getAddr());
-    if (auto call = dyn_cast<CallOpInterface>(op)) {
-      auto callee =
-          llvm::dyn_cast_if_present<SymbolRefAttr>(call.getCallableForCallee());
-      if (!callee)
-        return true;
-      StringRef name = callee.getLeafReference().getValue();
-      return name != kTensorMapEncoder && !hostLocalCallees.contains(name);
+    if (isa<CallOpInterface>(op)) {
+      std::optional<StringRef> name = calleeName(op);
+      return !name ||
+             (*name != kTensorMapEncoder && !hostLocalCallees.contains(*name));
     }
     return true;
   }
@@ -127,6 +152,7 @@ private:
 
   OpBuilder builder;
   const llvm::StringSet<> &hostLocalCallees;
+  const llvm::StringSet<> &streamOrderedCallees;
 };
 
 struct GPUAsyncRegionPass
@@ -134,10 +160,12 @@ struct GPUAsyncRegionPass
   using Base::Base;
 
   void runOnOperation() override {
-    llvm::StringSet<> callees;
+    llvm::StringSet<> hostLocal, streamOrdered;
     for (const std::string &name : hostLocalCallees)
-      callees.insert(name);
-    AsyncRegionRewriter rewriter(&getContext(), callees);
+      hostLocal.insert(name);
+    for (const std::string &name : streamOrderedCallees)
+      streamOrdered.insert(name);
+    AsyncRegionRewriter rewriter(&getContext(), hostLocal, streamOrdered);
     // Blocks of nested regions too (a loop's body is a chain of its own);
     // an op holding GPU ops has their effects, so the host waits before it.
     WalkResult result = getOperation()->walk([&](Block *block) {

@@ -1,6 +1,8 @@
 // RUN: mpt-opt %s --mpt-gpu-async-region | FileCheck %s
 // RUN: mpt-opt %s --mpt-gpu-async-region="host-local-callees=host_log" \
 // RUN:   | FileCheck %s --check-prefix=LISTED
+// RUN: mpt-opt %s --mpt-gpu-async-region="stream-ordered-callees=enqueue" \
+// RUN:   | FileCheck %s --check-prefix=ORDERED
 
 module attributes {gpu.container_module} {
 gpu.module @kernels {
@@ -9,6 +11,7 @@ gpu.module @kernels {
 llvm.func @mgpuTensorMapEncodeTiledMemref(i64, !llvm.ptr, i64, i64, i64, i64, i64, !llvm.ptr) -> !llvm.ptr
 llvm.func @opaque(!llvm.ptr)
 func.func private @host_log(index)
+func.func private @enqueue(index)
 
 // A Hopper step's host code: TMA descriptors are encoded between launches
 // from a box stored on the stack. One chain from the first allocation to the
@@ -98,6 +101,35 @@ func.func @listed_callee(%n: index, %a: memref<16xf32>) {
   gpu.launch_func @kernels::@k blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%a : memref<16xf32>)
   call @host_log(%n) : (index) -> ()
   gpu.launch_func @kernels::@k blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%a : memref<16xf32>)
+  return
+}
+
+// A callee named in stream-ordered-callees enqueues on the current stream:
+// no wait before it, and a stream is started for it when the block has
+// none yet (here at the entry, then after a host wait).
+// ORDERED-LABEL: func.func @stream_ordered
+// ORDERED-NEXT:  %[[S:.*]] = gpu.wait async
+// ORDERED-NEXT:  call @enqueue
+// ORDERED:       %[[T:.*]] = gpu.launch_func async [%[[S]]]
+// ORDERED-NEXT:  call @enqueue
+// ORDERED-NEXT:  %[[U:.*]] = gpu.launch_func async [%[[T]]]
+// ORDERED-NEXT:  gpu.wait [%[[U]]]
+// ORDERED-NEXT:  call @host_log
+// ORDERED-NEXT:  %[[V:.*]] = gpu.wait async
+// ORDERED-NEXT:  call @enqueue
+// ORDERED-NEXT:  gpu.wait [%[[V]]]
+// CHECK-LABEL: func.func @stream_ordered
+// CHECK:         gpu.launch_func async
+// CHECK-NEXT:    gpu.wait [
+// CHECK-NEXT:    call @enqueue
+func.func @stream_ordered(%n: index, %a: memref<16xf32>) {
+  call @enqueue(%n) : (index) -> ()
+  %c1 = arith.constant 1 : index
+  gpu.launch_func @kernels::@k blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%a : memref<16xf32>)
+  call @enqueue(%n) : (index) -> ()
+  gpu.launch_func @kernels::@k blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%a : memref<16xf32>)
+  call @host_log(%n) : (index) -> ()
+  call @enqueue(%n) : (index) -> ()
   return
 }
 

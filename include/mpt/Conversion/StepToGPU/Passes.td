@@ -5,6 +5,40 @@
 
 include "mlir/Pass/PassBase.td"
 
+def CollectivesToRuntime : Pass<"mpt-collectives-to-runtime",
+                                "::mlir::ModuleOp"> {
+  let summary = "Lower shard collectives of a data-parallel step to the "
+                "runtime's NCCL calls";
+  let description = [{
+    The first pass of `mpt-lower-to-nvvm`. On tensors, before bufferization:
+
+    * `shard.all_reduce` (sum, product, max, min) becomes a call of the
+      runtime's `mptAllReduce(send, recv, count, ncclDataType, ncclRedOp)`:
+      the input is read through `bufferization.to_buffer` (read-only), the
+      result is a new buffer (`memref.alloc`, a device buffer after
+      `mpt-device-buffers`) turned back into a tensor
+      (`bufferization.to_tensor restrict writable`). NCCL reduces in the
+      result's element type: a widening all-reduce converts its input
+      first; flags (i1) travel as bytes (max of 0/1). The runtime enqueues
+      `ncclAllReduce` on the step's stream (`mpt-gpu-async-region` keeps the
+      call on it without a host wait), or copies in a world of one;
+    * `shard.grid_shape` is `mptDistributedWorldSize()` and
+      `shard.process_linear_index` is `mptDistributedRank()`, the
+      communicator's (1 and 0 without one).
+
+    Grids of several axes, other shard ops, other reductions and element
+    types NCCL does not reduce are errors.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 def SpeculateDeviceBranches : Pass<"mpt-speculate-device-branches"> {
   let summary = "Turn scf.if on a device value into both branches and a select";
   let description = [{
@@ -278,7 +312,10 @@ def GPUAsyncRegion : Pass<"mpt-gpu-async-region", "::mlir::func::FuncOp"> {
     encoder `mgpuTensorMapEncodeTiledMemref` (it reads a descriptor the host
     built on its stack and only the address of the buffer; the runtime's
     device copy of the map goes to a slot no launched kernel reads) and
-    calls of the functions named in `host-local-callees`. Upstream's pass
+    calls of the functions named in `host-local-callees`, and calls of those
+    named in `stream-ordered-callees`, which enqueue work on the current
+    stream themselves (the stream is started before them if the block has
+    none yet). Upstream's pass
     stops the stream before each such call: a Hopper step with 36 tensor-core
     contractions ran as 37 streams, each synchronised by the host before the
     next one could start (14 ms of a 21 ms step waiting in
@@ -292,6 +329,14 @@ def GPUAsyncRegion : Pass<"mpt-gpu-async-region", "::mlir::func::FuncOp"> {
                "More callees (llvm.call or func.call) that only touch host "
                "memory the caller owns: calling them needs no "
                "synchronisation",
+               "llvm::cl::ZeroOrMore">,
+    ListOption<"streamOrderedCallees", "stream-ordered-callees",
+               "std::string",
+               "Callees that enqueue their work on the step's current "
+               "stream (the runtime's mptAllReduce: the last stream "
+               "mgpuStreamCreate made on the thread): the block's stream is "
+               "started before such a call if need be, and the host does not "
+               "wait",
                "llvm::cl::ZeroOrMore">,
   ];
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
