@@ -737,6 +737,16 @@ def Bufferize : Pass<"mpt-bufferize", "::mlir::ModuleOp"> {
     bufferizes in place. Such a link reads a fresh `alloc_tensor`
     placeholder during the analysis and gets its value back before the
     rewrite: the same buffers, in linear time.
+
+    Upstream's function-boundary analysis asks about every pair of a
+    returned tensor and a tensor argument: a step of n ops has about n/33
+    of each (0.4 s of a 100k-op step). For a module without calls (no
+    information flows between its functions), the pass runs One-Shot
+    Module analysis itself, function by function as upstream does, and
+    finds the aliasing and equivalent arguments of the returned values by
+    enumerating each argument's alias set and equivalence class once. The
+    records, and so the IR, are the same; with calls, upstream's analysis
+    runs.
   }];
   let statistics = [
     Statistic<"numNestedLoops", "num-nested-loops",
