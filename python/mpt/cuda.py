@@ -346,10 +346,14 @@ class _Buffer:
     deleter is called, a caller's object is let go. The creator holds the
     first reference."""
 
-    __slots__ = ("ptr", "refs", "_done", "_keep")
+    __slots__ = ("ptr", "refs", "_done", "_keep", "_free_on")
 
-    def __init__(self, ptr, done=None, keep=None, refs=1):
+    def __init__(self, ptr, done=None, keep=None, refs=1, free_on=None):
+        """`done()` runs when the last holder lets go; or, with `free_on`
+        = (runtime, stream), runtime.free(ptr, stream) does (a result
+        buffer: no callable made per result)."""
         self.ptr, self.refs, self._done, self._keep = ptr, refs, done, keep
+        self._free_on = free_on
 
     def retain(self):
         with _REFS_LOCK:
@@ -361,8 +365,11 @@ class _Buffer:
             if self.refs:
                 return
             done, self._done, self._keep = self._done, None, None
+            free_on, self._free_on = self._free_on, None
         if done is not None:
             done()
+        elif free_on is not None:
+            free_on[0].free(self.ptr, free_on[1])
 
 
 def _row_major(shape, strides, unit=1):
@@ -556,6 +563,9 @@ class DeviceArray:
     the legacy default stream (PyTorch's default stream). A result that is
     an argument's device buffer holds that argument instead and never
     frees it."""
+
+    __slots__ = ("_owner", "_freed", "_cai_out", "_rt", "elem", "dtype",
+                 "shape", "_strides", "ptr", "device", "__weakref__")
 
     def __init__(self, runtime, elem, shape, strides, ptr, device, owner,
                  retain=True):
@@ -1058,7 +1068,7 @@ class Library:
         del device[:]
         # A buffer the step allocated starts with one reference for each
         # result in it (no other holder exists yet).
-        uses, fresh = {}, set()
+        uses, fresh, legacy = {}, set(), (self.rt, _LEGACY_STREAM)
         for desc in descs:
             uses[desc[0]] = uses.get(desc[0], 0) + 1
         outs = []
@@ -1074,9 +1084,8 @@ class Library:
                             # Freed after the work then queued on the
                             # legacy default stream (PyTorch's), which may
                             # still read it.
-                            owner = _Buffer(alloc, functools.partial(
-                                self.rt.free, alloc, _LEGACY_STREAM),
-                                refs=uses[alloc])
+                            owner = _Buffer(alloc, refs=uses[alloc],
+                                            free_on=legacy)
                             fresh.add(alloc)
                         owners[alloc] = owner
                     retain = alloc not in fresh
