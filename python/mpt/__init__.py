@@ -23,6 +23,7 @@ _LAZY = {
     "compile": "step", "pipeline_args": "step", "cache_dir": "step",
     "Step": "step", "Results": "step", "LossScaling": "step",
     "Optimizer": "step", "CompileError": "step", "load_step": "step",
+    "DataParallel": "step",
     "Trainer": "trainer",
     # The PyTorch ingress (mpt/torch_import.py, docs/PyTorch.md).
     "from_torch": "torch_import", "TorchImportError": "torch_import",

@@ -39,7 +39,8 @@ import numpy as np
 from mpt import aot, signature
 
 __all__ = ["compile", "pipeline_args", "Step", "Results", "LossScaling",
-           "Optimizer", "CompileError", "cache_dir", "load_step"]
+           "Optimizer", "DataParallel", "CompileError", "cache_dir",
+           "load_step"]
 
 CompileError = aot.ToolError
 
@@ -128,6 +129,31 @@ class Optimizer:
         return out
 
 
+@dataclasses.dataclass
+class DataParallel:
+    """Options of `mpt-data-parallel` (docs/DataParallel.md): `world_size`
+    0 (the launcher's, read at run time) or the number of ranks;
+    `bucket_mb` the MiB of grads per all-reduce (None: 25; 0: one per
+    grad)."""
+
+    world_size: int = 0
+    bucket_mb: float = None
+
+    def __post_init__(self):
+        if self.world_size < 0:
+            raise ValueError("data_parallel world_size must be >= 0 (0: the "
+                             "launcher's), not %r" % (self.world_size,))
+        if self.bucket_mb is not None and self.bucket_mb < 0:
+            raise ValueError("data_parallel bucket_mb must be >= 0, not %r"
+                             % (self.bucket_mb,))
+
+    def options(self):
+        out = ["world-size=%d" % self.world_size]
+        if self.bucket_mb is not None:
+            out.append("bucket-mb=%s" % _option_text(float(self.bucket_mb)))
+        return out
+
+
 def _as_options(value, cls, what, key):
     """None, a string (the mode or kind), a dict of fields or an instance
     -> an instance of cls, or None."""
@@ -146,7 +172,8 @@ def _as_options(value, cls, what, key):
                     % (what, cls.__name__, type(value).__name__))
 
 
-def _transform_args(amp, loss_scaling, optimizer, amp_options):
+def _transform_args(amp, loss_scaling, optimizer, amp_options,
+                    data_parallel=None):
     """mpt-opt arguments of the training transforms."""
     if amp is not None and amp not in AMP_DTYPES:
         raise ValueError("amp must be None, 'f16' or 'bf16', not %r"
@@ -167,6 +194,15 @@ def _transform_args(amp, loss_scaling, optimizer, amp_options):
         if ls is not None and ls.mode != "none":
             args.append("--mpt-insert-loss-scaling=" + " ".join(
                 ["mode=" + ls.mode, "strict=true"] + ls.options()))
+    if data_parallel is True:
+        data_parallel = DataParallel()
+    elif isinstance(data_parallel, int) and data_parallel is not False:
+        data_parallel = DataParallel(world_size=data_parallel)
+    dp = _as_options(data_parallel or None, DataParallel, "data_parallel",
+                     "world_size")
+    if dp is not None:
+        # After loss scaling, before the optimizer (docs/DataParallel.md).
+        args.append("--mpt-data-parallel=" + " ".join(dp.options()))
     if opt is not None:
         args.append("--mpt-attach-optimizer=" + " ".join(opt.options()))
     return args, ls
@@ -207,24 +243,25 @@ def _check_target(target):
 
 def pipeline_args(*, target="cpu", amp=None, loss_scaling=None,
                   optimizer=None, pipeline=None, amp_options=None,
-                  target_options=None):
+                  target_options=None, data_parallel=None):
     """The mpt-opt arguments `compile` runs with these options: the
     training transforms, then the lowering (`--mpt-lower-to-cpu` or
     `--mpt-lower-to-nvvm=...`). Needs no tools."""
     _check_target(target)
     if pipeline is not None:
         if amp is not None or loss_scaling is not None or \
-                optimizer is not None or amp_options:
+                optimizer is not None or amp_options or data_parallel:
             raise ValueError("pipeline replaces amp, loss_scaling, "
-                             "optimizer and amp_options: give one or the "
-                             "other")
+                             "optimizer, amp_options and data_parallel: "
+                             "give one or the other")
         args = pipeline.split() if isinstance(pipeline, str) else \
             list(pipeline)
         # Options hold spaces inside one argument: "--pass=a=1 b=2".
         if isinstance(pipeline, str):
             args = _join_pass_options(args)
     else:
-        args, _ = _transform_args(amp, loss_scaling, optimizer, amp_options)
+        args, _ = _transform_args(amp, loss_scaling, optimizer, amp_options,
+                                  data_parallel)
     return args + [_lowering_arg(target, target_options)]
 
 
@@ -357,7 +394,8 @@ def _build(text, args, target, target_options, outdir, timeout):
 
 def compile(module, *, target="cpu", amp=None, loss_scaling=None,
             optimizer=None, pipeline=None, entry=None, amp_options=None,
-            target_options=None, cache=True, timeout=None):
+            target_options=None, cache=True, timeout=None,
+            data_parallel=None):
     """Compiles an FP32 training step (MLIR text or a .mlir path) into a
     callable Step.
 
@@ -378,6 +416,10 @@ def compile(module, *, target="cpu", amp=None, loss_scaling=None,
                    the pipeline's other options; the library is loaded at
                    the first call, so it builds without a GPU)
     cache          reuse the library built with the same inputs (cache_dir)
+    data_parallel  None, True, a dict or mpt.DataParallel (world_size,
+                   bucket_mb): `--mpt-data-parallel` between loss scaling
+                   and the optimizer; the grads are averaged across the
+                   ranks of mpt.cuda.init_distributed (Trainer calls it)
     """
     _check_target(target)
     text, path = _read_module(module)
@@ -385,7 +427,8 @@ def compile(module, *, target="cpu", amp=None, loss_scaling=None,
     args = pipeline_args(target=target, amp=amp, loss_scaling=loss_scaling,
                          optimizer=optimizer, pipeline=pipeline,
                          amp_options=amp_options,
-                         target_options=target_options)
+                         target_options=target_options,
+                         data_parallel=data_parallel)
     if pipeline is None:
         _, ls = _transform_args(amp, loss_scaling, optimizer, amp_options)
         init = {"init_scale": ls.init_scale if ls else None,
@@ -527,6 +570,8 @@ class Step:
         self.loss_grad = seeds[0] if seeds else None
         self.updates = {r.name: args[r.updates].name for r in results
                         if r.updates is not None}
+        # Made by mpt-data-parallel: its grads are averaged across ranks.
+        self.data_parallel = "shard.grid" in text
 
     # -- naming
 

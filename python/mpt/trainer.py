@@ -19,6 +19,7 @@ whether it was skipped (found_inf) to CSV and/or JSON lines.
 import csv
 import json
 import math
+import os
 import time
 
 import numpy as np
@@ -30,7 +31,7 @@ try:
 except ImportError:  # progress bars are optional
     _tqdm = None
 
-__all__ = ["Trainer"]
+__all__ = ["Trainer", "shard"]
 
 LOG_FIELDS = ("step", "epoch", "loss", "scale", "skipped", "seconds")
 
@@ -46,6 +47,50 @@ def _host(value):
 
 def _finite_or_none(v):
     return v if v is None or math.isfinite(v) else None
+
+
+def _ranks(step):
+    """(rank, world size) a data-parallel step (mpt.compile(...,
+    data_parallel=...)) trains with: under a launcher (WORLD_SIZE > 1) a
+    CUDA step joins the NCCL communicator (mpt.cuda.init_distributed) unless
+    the process has one already; the CPU path runs one process."""
+    if not getattr(step, "data_parallel", False):
+        return 0, 1
+    launched = int(os.environ.get("WORLD_SIZE", "1"))
+    if step.target != "cuda":
+        if launched > 1:
+            raise ValueError(
+                "a data-parallel step on the CPU runs as one process "
+                "(mpt-single-process-collectives), not as one of "
+                "WORLD_SIZE=%d: compile it for target='cuda'" % launched)
+        return 0, 1
+    from mpt import cuda
+    rank, world = cuda.distributed_info()
+    if world == 1 and launched > 1:
+        rank, world = cuda.init_distributed()
+    return rank, world
+
+
+def shard(value, shape, rank, world_size, name="input"):
+    """This rank's part of a global batch: `value` split along its first
+    dimension into `world_size` equal parts. A value whose first dimension
+    already is the step's (`shape`, None where dynamic) is this rank's
+    shard as it is; a scalar is shared."""
+    value = np.asarray(value)
+    if value.ndim == 0 or world_size == 1:
+        return value
+    local, rows = (shape[0] if shape else None), value.shape[0]
+    if local is not None and rows == local:
+        return value
+    if rows % world_size or (local is not None and
+                             rows != local * world_size):
+        raise ValueError(
+            "%s: a batch of %d rows does not split into %d ranks%s" % (
+                name, rows, world_size,
+                "" if local is None else
+                " of %d rows (the step's batch)" % local))
+    part = rows // world_size
+    return value[rank * part:(rank + 1) * part]
 
 
 class Trainer:
@@ -69,10 +114,18 @@ class Trainer:
     `scale` is the loss scale the step ran with (empty without loss
     scaling); `skipped` says the step found an Inf or a NaN in its
     gradients and left parameters and optimizer state unchanged.
+
+    A data-parallel step (mpt.compile(..., data_parallel=True)) under
+    torchrun: the trainer joins the ranks (mpt.cuda.init_distributed) and
+    each batch the data yields is the global one, which every rank splits
+    along its first dimension, training on its own part (`shard`; a batch
+    that already has the step's batch size is taken as this rank's part).
+    `rank` and `world_size` say which; the loss logged is the rank's.
     """
 
     def __init__(self, step, params, *, state=None, log_csv=None,
                  log_jsonl=None, progress=True, results="numpy"):
+        self.rank, self.world_size = _ranks(step)
         if results not in ("numpy", "device"):
             raise ValueError("results must be 'numpy' or 'device', not %r"
                              % (results,))
@@ -150,10 +203,15 @@ class Trainer:
     def _batch(self, batch):
         names = self.step.inputs
         if isinstance(batch, dict):
-            return self._named(batch, names, "inputs")
-        if isinstance(batch, (list, tuple)):
-            return self._named(batch, names, "inputs")
-        return self._named([batch], names, "inputs")
+            inputs = self._named(batch, names, "inputs")
+        elif isinstance(batch, (list, tuple)):
+            inputs = self._named(batch, names, "inputs")
+        else:
+            inputs = self._named([batch], names, "inputs")
+        if self.world_size == 1:
+            return inputs
+        return {n: shard(v, self.step.arg(n).shape, self.rank,
+                         self.world_size, n) for n, v in inputs.items()}
 
     # -- one step
 
