@@ -1,0 +1,75 @@
+# REQUIRES: mpt-cuda-runtime, torch
+# The NCCL unique id exchanged as under torchrun (MASTER_ADDR, MASTER_PORT:
+# a torch.distributed.TCPStore at MASTER_PORT + 1), between two processes
+# on this machine, without a GPU: rank 0 makes the id (NCCL replaced by a C
+# stand-in compiled here), rank 1 reads it from the store.
+# RUN: rm -rf %t && mkdir -p %t
+# RUN: env LD_LIBRARY_PATH=%cuda_stub_dir MPT_CUDA_RUNTIME=%mpt_cuda_runtime \
+# RUN:   %venv_python %s %t | FileCheck %s
+# CHECK: PASS unique id through the TCPStore, same on both ranks
+
+import os
+import socket
+import subprocess
+import sys
+
+FAKE_NCCL_C = r"""
+int ncclGetVersion(int *v) { *v = 22703; return 0; }
+int ncclGetUniqueId(char *id) {
+  for (int i = 0; i < 128; ++i) id[i] = (char)(7 * i + 2);
+  return 0;
+}
+int ncclCommInitRank(void) { return 0; }
+int ncclCommDestroy(void) { return 0; }
+int ncclAllReduce(void) { return 0; }
+const char *ncclGetErrorString(int r) { return "fake"; }
+const char *ncclGetLastError(void *c) { return ""; }
+"""
+
+RANK = """
+import sys
+from mpt import cuda
+rank = int(sys.argv[1])
+uid = cuda._exchange_unique_id(cuda.Runtime.get(), rank, 2, 60.0)
+sys.stdout.write(uid.hex())
+"""
+
+
+def free_port():
+    """Two consecutive free ports: MASTER_PORT and the store's."""
+    for _ in range(50):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        try:
+            with socket.socket() as t:
+                t.bind(("127.0.0.1", port + 1))
+            return port
+        except OSError:
+            continue
+    raise RuntimeError("no two free ports")
+
+
+def main():
+    work = sys.argv[1]
+    src = os.path.join(work, "nccl.c")
+    with open(src, "w") as f:
+        f.write(FAKE_NCCL_C)
+    fake = os.path.join(work, "libfakenccl.so")
+    subprocess.run([os.environ.get("MPT_CC") or "cc", "-shared", "-fPIC",
+                    "-o", fake, src], check=True)
+    env = dict(os.environ, MPT_NCCL_LIBRARY=fake, MASTER_ADDR="127.0.0.1",
+               MASTER_PORT=str(free_port()))
+    env.pop("MPT_DISTRIBUTED_ID_FILE", None)
+    ranks = [subprocess.Popen([sys.executable, "-c", RANK, str(r)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for r in (1, 0)]
+    out = [p.communicate(timeout=120) for p in ranks]
+    assert all(p.returncode == 0 for p in ranks), out
+    want = bytes((7 * i + 2) % 256 for i in range(128)).hex()
+    assert [o[0] for o in out] == [want, want], out
+    print("PASS unique id through the TCPStore, same on both ranks")
+
+
+if __name__ == "__main__":
+    main()
