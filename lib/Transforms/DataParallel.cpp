@@ -115,6 +115,7 @@ struct DataParallelPass : public mpt::impl::DataParallelBase<DataParallelPass> {
     // the return.
     SmallVector<UnscaleCheckOp> checks;
     fn.walk([&](UnscaleCheckOp check) { checks.push_back(check); });
+    averageInUnscale = !checks.empty();
     SmallVector<OpOperand *> gradUses;
     if (!checks.empty()) {
       for (UnscaleCheckOp check : checks) {
@@ -183,10 +184,20 @@ struct DataParallelPass : public mpt::impl::DataParallelBase<DataParallelPass> {
     for (OpOperand *use : gradUses)
       use->set(reduced.lookup(use->get()));
 
-    // Every rank must skip the same steps: found_inf is combined across
-    // ranks before the scale update and the optimizer read it.
+    // After loss scaling the average costs no pass over the grads: the
+    // check unscales the sums by 1 / (scale * N). Every rank must skip the
+    // same steps: found_inf is combined across ranks before the scale
+    // update and the optimizer read it.
     for (UnscaleCheckOp check : checks) {
-      OpBuilder b(check->getContext());
+      OpBuilder b(check);
+      if (worldSize != 1) {
+        Location loc = check.getLoc();
+        Value n = tensor::FromElementsOp::create(
+            b, loc, RankedTensorType::get({}, b.getF32Type()),
+            emitWorldSize(b, loc));
+        check.getScaleMutable().assign(
+            arith::MulFOp::create(b, loc, check.getScale(), n));
+      }
       b.setInsertionPointAfter(check);
       Value found = check.getFoundInf();
       auto combined = shard::AllReduceOp::create(
@@ -221,20 +232,28 @@ struct DataParallelPass : public mpt::impl::DataParallelBase<DataParallelPass> {
     return buckets;
   }
 
-  /// 1 / (number of ranks) in f32: a constant for a static world size, else
-  /// from the grid's size at run time.
+  /// The number of ranks in f32: a constant for a static world size, else
+  /// the grid's size at run time.
+  Value emitWorldSize(OpBuilder &b, Location loc) const {
+    Type f32 = b.getF32Type();
+    if (worldSize)
+      return arith::ConstantOp::create(
+          b, loc, b.getFloatAttr(f32, static_cast<double>(worldSize)));
+    auto size = shard::GridShapeOp::create(b, loc, gridName,
+                                           ArrayRef<shard::GridAxis>{0});
+    Value n = arith::IndexCastUIOp::create(b, loc, b.getI64Type(),
+                                           size.getResult()[0]);
+    return arith::UIToFPOp::create(b, loc, f32, n);
+  }
+
+  /// 1 / (number of ranks) in f32.
   Value emitAverageFactor(OpBuilder &b, Location loc) const {
     Type f32 = b.getF32Type();
     if (worldSize)
       return arith::ConstantOp::create(
           b, loc, b.getFloatAttr(f32, 1.0 / static_cast<double>(worldSize)));
-    auto size = shard::GridShapeOp::create(b, loc, gridName,
-                                           ArrayRef<shard::GridAxis>{0});
-    Value n = arith::IndexCastUIOp::create(b, loc, b.getI64Type(),
-                                           size.getResult()[0]);
-    Value nf = arith::UIToFPOp::create(b, loc, f32, n);
     Value one = arith::ConstantOp::create(b, loc, b.getFloatAttr(f32, 1.0));
-    return arith::DivFOp::create(b, loc, one, nf);
+    return arith::DivFOp::create(b, loc, one, emitWorldSize(b, loc));
   }
 
   /// The average factor in `type`, made once per function at its entry.
@@ -280,15 +299,18 @@ struct DataParallelPass : public mpt::impl::DataParallelBase<DataParallelPass> {
         shard::AllReduceOp::create(b, loc, value.getType(), gridName,
                                    gridAxes(), value, shard::ReductionKind::Sum)
             .getResult();
-    if (worldSize == 1)
+    if (worldSize == 1 || averageInUnscale)
       return sum;
     auto elem = cast<FloatType>(getElementTypeOrSelf(value.getType()));
     return scale(b, loc, sum, averageFactor(b, loc, elem));
   }
 
-  /// The function being rewritten: its entry block and the factors made.
+  /// The function being rewritten: its entry block, the factors made, and
+  /// whether mpt.unscale_check divides by the number of ranks (after loss
+  /// scaling) instead of a pass over the reduced grads.
   Block *entry = nullptr;
   DenseMap<Type, Value> factors;
+  bool averageInUnscale = false;
 
   void emitBucket(OpBuilder &b, Location loc, const Bucket &bucket,
                   DenseMap<Value, Value> &reduced) {

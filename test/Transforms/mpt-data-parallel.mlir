@@ -86,16 +86,25 @@ func.func @step(%w: tensor<4x8xf32> {mpt.role = "param"}, %b: tensor<8xf32> {mpt
 // -----
 
 // After loss scaling: the scaled grads are reduced before mpt.unscale_check
-// (a grad that is an argument at the entry), and its found_inf is combined
-// across ranks (max) before the scale update and the return read it.
+// (a grad that is an argument at the entry), which unscales the sums by
+// 1 / (scale * N): no pass over the grads for the average. Its found_inf is
+// combined across ranks (max) before the scale update and the return read
+// it; the scale update keeps the scale itself.
 // CHECK-LABEL: func.func @scaled
-// CHECK: %[[INV:.*]] = arith.divf
+// CHECK-NOT: arith.divf
 // CHECK: %[[G:.*]] = arith.mulf %arg1, %arg1 : tensor<4xf32>
 // CHECK-NEXT: %[[E:.*]] = tensor.empty() : tensor<8xf32>
 // CHECK-NEXT: %[[I0:.*]] = tensor.insert_slice %arg0 into %[[E]][0] [4] [1]
 // CHECK-NEXT: %[[I1:.*]] = tensor.insert_slice %[[G]] into %[[I0]][4] [4] [1]
-// CHECK-NEXT: shard.all_reduce %[[I1]]
-// CHECK: %[[U:.*]]:2, %[[INF:.*]], %[[SQ:.*]] = mpt.unscale_check %arg2, %{{.*}}, %{{.*}} : tensor<4xf32>, tensor<4xf32>
+// CHECK-NEXT: %[[R:.*]] = shard.all_reduce %[[I1]]
+// CHECK-NEXT: %[[A:.*]] = tensor.extract_slice %[[R]][0] [4] [1]
+// CHECK-NEXT: %[[B:.*]] = tensor.extract_slice %[[R]][4] [4] [1]
+// CHECK-NEXT: %[[N:.*]] = shard.grid_shape @dp axes = [0] : index
+// CHECK-NEXT: %[[NI:.*]] = arith.index_castui %[[N]] : index to i64
+// CHECK-NEXT: %[[NF:.*]] = arith.uitofp %[[NI]] : i64 to f32
+// CHECK-NEXT: %[[NT:.*]] = tensor.from_elements %[[NF]] : tensor<f32>
+// CHECK-NEXT: %[[SN:.*]] = arith.mulf %arg2, %[[NT]] : tensor<f32>
+// CHECK-NEXT: %[[U:.*]]:2, %[[INF:.*]], %[[SQ:.*]] = mpt.unscale_check %[[SN]], %[[A]], %[[B]] : tensor<4xf32>, tensor<4xf32>
 // CHECK-NEXT: %[[ALL:.*]] = shard.all_reduce %[[INF]] on @dp grid_axes = [0] reduction = max : tensor<i1> -> tensor<i1>
 // CHECK-NEXT: mpt.update_scale %arg2, %arg3, %arg4, %[[ALL]]
 // CHECK: return %[[U]]#0, %[[U]]#1, %[[ALL]]
@@ -103,8 +112,13 @@ func.func @step(%w: tensor<4x8xf32> {mpt.role = "param"}, %b: tensor<8xf32> {mpt
 // EACH: %[[RP:.*]] = shard.all_reduce %arg0 on @dp
 // EACH: %[[G:.*]] = arith.mulf %arg1, %arg1 : tensor<4xf32>
 // EACH-NEXT: shard.all_reduce %[[G]]
+// FOUR-LABEL: func.func @scaled
+// FOUR: %[[FOUR:.*]] = arith.constant 4.000000e+00 : f32
+// FOUR: %[[NT:.*]] = tensor.from_elements %[[FOUR]] : tensor<f32>
+// FOUR: %[[SN:.*]] = arith.mulf %arg2, %[[NT]] : tensor<f32>
+// FOUR: mpt.unscale_check %[[SN]]
 // ONE-LABEL: func.func @scaled
-// ONE: mpt.unscale_check
+// ONE: mpt.unscale_check %arg2
 // ONE-NEXT: shard.all_reduce %{{.*}} reduction = max
 func.func @scaled(%p: tensor<4xf32> {mpt.role = "param"}, %q: tensor<4xf32> {mpt.role = "param"},
                   %scale: tensor<f32> {mpt.role = "loss_scale"},

@@ -418,7 +418,9 @@ def DataParallel : Pass<"mpt-data-parallel", "::mlir::ModuleOp"> {
     With loss scaling (after `--auto-mixed-precision`): the scaled grads are
     reduced before `mpt.unscale_check`, which then checks, unscales and
     takes the sum of squares (clipping) of the reduced grads, so clipping
-    uses the global norm; its `found_inf` is combined across ranks
+    uses the global norm; it unscales by `1 / (scale * N)`, which makes the
+    average free (without loss scaling the sums are multiplied by `1/N`);
+    its `found_inf` is combined across ranks
     (`shard.all_reduce ... reduction = max`) before the scale update and
     the optimizer read it, so that every rank skips the same steps and keeps
     the same scale. Without loss scaling, the grads the step returns (role
