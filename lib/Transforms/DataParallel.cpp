@@ -10,6 +10,7 @@
 
 #include "mpt/Dialect/MPT/IR/MPTOps.h"
 #include "mpt/Dialect/MPT/IR/Roles.h"
+#include "mpt/Transforms/Collectives.h"
 #include "mpt/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -278,19 +279,10 @@ struct DataParallelPass : public mpt::impl::DataParallelBase<DataParallelPass> {
 
   /// value * factor, elementwise.
   static Value scale(OpBuilder &b, Location loc, Value value, Value factor) {
-    auto type = cast<RankedTensorType>(value.getType());
-    Value init = tensor::EmptyOp::create(
-        b, loc, tensor::getMixedSizes(b, loc, value), type.getElementType());
-    AffineMap id = b.getMultiDimIdentityMap(type.getRank());
-    SmallVector<utils::IteratorType> iterators(type.getRank(),
-                                               utils::IteratorType::parallel);
-    auto generic = linalg::GenericOp::create(
-        b, loc, type, value, init, ArrayRef<AffineMap>{id, id}, iterators,
-        [&](OpBuilder &nb, Location nloc, ValueRange args) {
-          Value product = arith::MulFOp::create(nb, nloc, args[0], factor);
-          linalg::YieldOp::create(nb, nloc, product);
-        });
-    return generic.getResult(0);
+    return mapElements(b, loc, value, factor.getType(),
+                       [&](OpBuilder &nb, Location nloc, Value v) {
+                         return arith::MulFOp::create(nb, nloc, v, factor);
+                       });
   }
 
   /// Sum across ranks, then the average (unless there is one rank).

@@ -42,18 +42,9 @@ struct SingleProcessCollectivesPass
                  "launcher's), or for the GPU (NCCL)";
           return signalPassFailure();
         }
-    SmallVector<Operation *> ops;
-    module.walk([&](Operation *op) {
-      if (isa_and_present<shard::ShardDialect>(op->getDialect()) &&
-          !isa<shard::GridOp>(op))
-        ops.push_back(op);
-    });
-    for (Operation *op : ops)
-      if (failed(lower(op)))
-        return signalPassFailure();
-    for (auto grid : llvm::make_early_inc_range(module.getOps<shard::GridOp>()))
-      if (SymbolTable::symbolKnownUseEmpty(grid, module))
-        grid.erase();
+    if (failed(mpt::lowerShardOps(module,
+                                  [&](Operation *op) { return lower(op); })))
+      signalPassFailure();
   }
 
   LogicalResult lower(Operation *op) {
@@ -113,21 +104,48 @@ static Value castScalar(OpBuilder &b, Location loc, Value v, Type to) {
   return arith::ExtSIOp::create(b, loc, to, v);
 }
 
-Value mpt::castElements(OpBuilder &b, Location loc, Value value,
-                        RankedTensorType type) {
-  auto from = cast<RankedTensorType>(value.getType());
-  if (from.getElementType() == type.getElementType())
-    return value;
+Value mpt::mapElements(OpBuilder &b, Location loc, Value value,
+                       Type elementType,
+                       function_ref<Value(OpBuilder &, Location, Value)> fn) {
+  auto type = cast<RankedTensorType>(value.getType());
   Value init = tensor::EmptyOp::create(
-      b, loc, tensor::getMixedSizes(b, loc, value), type.getElementType());
-  AffineMap id = b.getMultiDimIdentityMap(from.getRank());
-  SmallVector<utils::IteratorType> iterators(from.getRank(),
+      b, loc, tensor::getMixedSizes(b, loc, value), elementType);
+  AffineMap id = b.getMultiDimIdentityMap(type.getRank());
+  SmallVector<utils::IteratorType> iterators(type.getRank(),
                                              utils::IteratorType::parallel);
   auto generic = linalg::GenericOp::create(
       b, loc, init.getType(), value, init, ArrayRef<AffineMap>{id, id},
       iterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        Value v = castScalar(nb, nloc, args[0], type.getElementType());
-        linalg::YieldOp::create(nb, nloc, v);
+        linalg::YieldOp::create(nb, nloc, fn(nb, nloc, args[0]));
       });
   return generic.getResult(0);
+}
+
+Value mpt::castElements(OpBuilder &b, Location loc, Value value,
+                        RankedTensorType type) {
+  Type to = type.getElementType();
+  if (getElementTypeOrSelf(value.getType()) == to)
+    return value;
+  return mapElements(b, loc, value, to,
+                     [&](OpBuilder &nb, Location nloc, Value v) {
+                       return castScalar(nb, nloc, v, to);
+                     });
+}
+
+LogicalResult
+mpt::lowerShardOps(ModuleOp module,
+                   function_ref<LogicalResult(Operation *)> lower) {
+  SmallVector<Operation *> ops;
+  module.walk([&](Operation *op) {
+    if (isa_and_present<shard::ShardDialect>(op->getDialect()) &&
+        !isa<shard::GridOp>(op))
+      ops.push_back(op);
+  });
+  for (Operation *op : ops)
+    if (failed(lower(op)))
+      return failure();
+  for (auto grid : llvm::make_early_inc_range(module.getOps<shard::GridOp>()))
+    if (SymbolTable::symbolKnownUseEmpty(grid, module))
+      grid.erase();
+  return success();
 }

@@ -11,7 +11,20 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
 
+namespace mlir {
+class ModuleOp;
+} // namespace mlir
+
 namespace mpt {
+
+/// A linalg.generic over `value` (a ranked tensor) that yields `fn` of each
+/// element, into a new tensor of `elementType`.
+mlir::Value
+mapElements(mlir::OpBuilder &b, mlir::Location loc, mlir::Value value,
+            mlir::Type elementType,
+            llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
+                                           mlir::Value)>
+                fn);
 
 /// `value` (a ranked tensor) with the element type of `type`, elementwise in
 /// a linalg.generic (floats extended or truncated, flags (i1) widened to 0 or
@@ -19,6 +32,12 @@ namespace mpt {
 /// match.
 mlir::Value castElements(mlir::OpBuilder &b, mlir::Location loc,
                          mlir::Value value, mlir::RankedTensorType type);
+
+/// Calls `lower` on every shard op of `module` but the grids, then erases
+/// the grids nothing refers to any more. Fails as soon as `lower` does.
+mlir::LogicalResult
+lowerShardOps(mlir::ModuleOp module,
+              llvm::function_ref<mlir::LogicalResult(mlir::Operation *)> lower);
 
 } // namespace mpt
 

@@ -78,18 +78,9 @@ struct CollectivesToRuntimePass
                "(a one-axis grid, as mpt-data-parallel makes)";
         return signalPassFailure();
       }
-    SmallVector<Operation *> ops;
-    module.walk([&](Operation *op) {
-      if (isa_and_present<shard::ShardDialect>(op->getDialect()) &&
-          !isa<shard::GridOp>(op))
-        ops.push_back(op);
-    });
-    for (Operation *op : ops)
-      if (failed(lower(op)))
-        return signalPassFailure();
-    for (auto grid : llvm::make_early_inc_range(module.getOps<shard::GridOp>()))
-      if (SymbolTable::symbolKnownUseEmpty(grid, module))
-        grid.erase();
+    if (failed(mpt::lowerShardOps(module,
+                                  [&](Operation *op) { return lower(op); })))
+      signalPassFailure();
   }
 
   /// The runtime function `name` of `type`, declared once in the module.

@@ -16,19 +16,10 @@ import os
 import subprocess
 import sys
 
-FAKE_NCCL_C = r"""
-#include <string.h>
-int ncclGetVersion(int *v) { *v = 22703; return 0; }
-int ncclGetUniqueId(char *id) {
-  for (int i = 0; i < 128; ++i) id[i] = (char)(3 * i + 1);
-  return 0;
-}
-int ncclCommInitRank(void **c, int n, char id[128], int r) { return 0; }
-int ncclCommDestroy(void *c) { return 0; }
-int ncclAllReduce(void) { return 0; }
-const char *ncclGetErrorString(int r) { return "fake"; }
-const char *ncclGetLastError(void *c) { return ""; }
-"""
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "Inputs"))
+import fake_nccl  # noqa: E402
+
 
 CASES = {
     "missing": """
@@ -92,12 +83,7 @@ def run(case, env, *args, background=False):
 
 def main():
     work = sys.argv[1]
-    src = os.path.join(work, "nccl.c")
-    with open(src, "w") as f:
-        f.write(FAKE_NCCL_C)
-    fake = os.path.join(work, "libfakenccl.so")
-    subprocess.run([os.environ.get("MPT_CC") or "cc", "-shared", "-fPIC",
-                    "-o", fake, src], check=True)
+    fake, want = fake_nccl.build(work, 3, 1)
     run("missing", {"MPT_NCCL_LIBRARY": "libmpt-no-such-nccl.so"})
     print("PASS no NCCL: names the library and MPT_NCCL_LIBRARY")
     env = {"MPT_NCCL_LIBRARY": fake}
@@ -110,7 +96,6 @@ def main():
              for r in (1, 0)]  # rank 1 waits for rank 0's file
     ids = [p.communicate(timeout=60)[0] for p in ranks]
     assert all(p.returncode == 0 for p in ranks), ids
-    want = bytes((3 * i + 1) % 256 for i in range(128)).hex()
     assert ids == [want, want], ids
     print("PASS unique id through MPT_DISTRIBUTED_ID_FILE, same on both "
           "ranks")

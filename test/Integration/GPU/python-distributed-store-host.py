@@ -13,18 +13,10 @@ import socket
 import subprocess
 import sys
 
-FAKE_NCCL_C = r"""
-int ncclGetVersion(int *v) { *v = 22703; return 0; }
-int ncclGetUniqueId(char *id) {
-  for (int i = 0; i < 128; ++i) id[i] = (char)(7 * i + 2);
-  return 0;
-}
-int ncclCommInitRank(void) { return 0; }
-int ncclCommDestroy(void) { return 0; }
-int ncclAllReduce(void) { return 0; }
-const char *ncclGetErrorString(int r) { return "fake"; }
-const char *ncclGetLastError(void *c) { return ""; }
-"""
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "Inputs"))
+import fake_nccl  # noqa: E402
+
 
 RANK = """
 import sys
@@ -52,12 +44,7 @@ def free_port():
 
 def main():
     work = sys.argv[1]
-    src = os.path.join(work, "nccl.c")
-    with open(src, "w") as f:
-        f.write(FAKE_NCCL_C)
-    fake = os.path.join(work, "libfakenccl.so")
-    subprocess.run([os.environ.get("MPT_CC") or "cc", "-shared", "-fPIC",
-                    "-o", fake, src], check=True)
+    fake, want = fake_nccl.build(work, 7, 2)
     env = dict(os.environ, MPT_NCCL_LIBRARY=fake, MASTER_ADDR="127.0.0.1",
                MASTER_PORT=str(free_port()))
     env.pop("MPT_DISTRIBUTED_ID_FILE", None)
@@ -66,7 +53,6 @@ def main():
                               text=True) for r in (1, 0)]
     out = [p.communicate(timeout=120) for p in ranks]
     assert all(p.returncode == 0 for p in ranks), out
-    want = bytes((7 * i + 2) % 256 for i in range(128)).hex()
     assert [o[0] for o in out] == [want, want], out
     print("PASS unique id through the TCPStore, same on both ranks")
 
