@@ -61,6 +61,12 @@ struct DataParallelPass : public mpt::impl::DataParallelBase<DataParallelPass> {
                          << static_cast<double>(bucketMb);
       return signalPassFailure();
     }
+    if (reduceType != "grad" && reduceType != "bf16" && reduceType != "f16") {
+      module.emitError() << "mpt-data-parallel: reduce-type must be grad, "
+                            "bf16 or f16; got '"
+                         << reduceType << "'";
+      return signalPassFailure();
+    }
     if (Operation *existing = SymbolTable::lookupSymbolIn(module, gridName)) {
       existing->emitError()
           << "mpt-data-parallel: the module already has a symbol @" << gridName
@@ -285,12 +291,29 @@ struct DataParallelPass : public mpt::impl::DataParallelBase<DataParallelPass> {
                        });
   }
 
-  /// Sum across ranks, then the average (unless there is one rank).
+  /// The 16-bit type grads travel in (reduce-type), or null.
+  Type wireType(MLIRContext *ctx) const {
+    if (reduceType == "bf16")
+      return BFloat16Type::get(ctx);
+    if (reduceType == "f16")
+      return Float16Type::get(ctx);
+    return nullptr;
+  }
+
+  /// Sum across ranks, then the average (unless there is one rank). With a
+  /// 16-bit reduce-type, wider grads are rounded to it for the all-reduce
+  /// and the sum comes back in their type.
   Value allReduceMean(OpBuilder &b, Location loc, Value value) {
+    auto type = cast<RankedTensorType>(value.getType());
+    Value wire = value;
+    if (Type narrow = wireType(b.getContext());
+        narrow && type.getElementTypeBitWidth() > 16)
+      wire = castElements(b, loc, value, type.clone(narrow));
     Value sum =
-        shard::AllReduceOp::create(b, loc, value.getType(), gridName,
-                                   gridAxes(), value, shard::ReductionKind::Sum)
+        shard::AllReduceOp::create(b, loc, wire.getType(), gridName, gridAxes(),
+                                   wire, shard::ReductionKind::Sum)
             .getResult();
+    sum = castElements(b, loc, sum, type);
     if (worldSize == 1 || averageInUnscale)
       return sum;
     auto elem = cast<FloatType>(getElementTypeOrSelf(value.getType()));

@@ -134,12 +134,18 @@ class DataParallel:
     """Options of `mpt-data-parallel` (docs/DataParallel.md): `world_size`
     0 (the launcher's, read at run time) or the number of ranks;
     `bucket_mb` the MiB of grads per all-reduce (None: 25; 0: one per
-    grad)."""
+    grad); `reduce_type` None / "grad" (the grads' own type), "bf16" or
+    "f16" (rounded to it for the all-reduce: half the bytes, a trade-off
+    in precision)."""
 
     world_size: int = 0
     bucket_mb: float = None
+    reduce_type: str = None
 
     def __post_init__(self):
+        if self.reduce_type not in (None, "grad", "bf16", "f16"):
+            raise ValueError("data_parallel reduce_type must be 'grad', "
+                             "'bf16' or 'f16', not %r" % (self.reduce_type,))
         if self.world_size < 0:
             raise ValueError("data_parallel world_size must be >= 0 (0: the "
                              "launcher's), not %r" % (self.world_size,))
@@ -151,6 +157,8 @@ class DataParallel:
         out = ["world-size=%d" % self.world_size]
         if self.bucket_mb is not None:
             out.append("bucket-mb=%s" % _option_text(float(self.bucket_mb)))
+        if self.reduce_type is not None:
+            out.append("reduce-type=" + self.reduce_type)
         return out
 
 

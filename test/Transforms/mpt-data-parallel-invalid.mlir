@@ -1,9 +1,11 @@
 // RUN: mpt-opt %s --mpt-data-parallel --split-input-file -verify-diagnostics
 // RUN: not mpt-opt %s --mpt-data-parallel="world-size=-2" 2>&1 | FileCheck %s --check-prefix=SIZE
 // RUN: not mpt-opt %s --mpt-data-parallel="bucket-mb=-1" 2>&1 | FileCheck %s --check-prefix=BUCKET
+// RUN: not mpt-opt %s --mpt-data-parallel="reduce-type=f8" 2>&1 | FileCheck %s --check-prefix=TYPE
 
 // SIZE: error: mpt-data-parallel: world-size must be >= 1, or 0 for the launcher's world size at run time; got -2
 // BUCKET: error: mpt-data-parallel: bucket-mb must be >= 0 (0: one all-reduce per grad); got -1
+// TYPE: error: mpt-data-parallel: reduce-type must be grad, bf16 or f16; got 'f8'
 
 // expected-error @+1 {{mpt-data-parallel: no function has grads to all-reduce (results with mpt.role = "grad", or an mpt.unscale_check after loss scaling)}}
 module {

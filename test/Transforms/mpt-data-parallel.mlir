@@ -3,6 +3,7 @@
 // RUN: mpt-opt %s --mpt-data-parallel="world-size=4 grid=ranks" --split-input-file | FileCheck %s --check-prefix=FOUR
 // RUN: mpt-opt %s --mpt-data-parallel="world-size=1" --split-input-file | FileCheck %s --check-prefix=ONE
 // RUN: mpt-opt %s --mpt-data-parallel="bucket-mb=0.00002" --split-input-file | FileCheck %s --check-prefix=SMALL
+// RUN: mpt-opt %s --mpt-data-parallel="reduce-type=bf16" --split-input-file | FileCheck %s --check-prefix=BF16
 
 // The grads form: four grads, computed in the order s, d, b, w (the
 // backward's order is the body's). Default buckets (25 MiB): the rank-0
@@ -83,6 +84,17 @@ func.func @step(%w: tensor<4x8xf32> {mpt.role = "param"}, %b: tensor<8xf32> {mpt
   return %seed, %gw, %gb, %gs, %gd : tensor<f32>, tensor<4x8xf32>, tensor<8xf32>, tensor<f32>, tensor<?xf32>
 }
 
+// reduce-type=bf16: each f32 bucket is rounded to bf16, all-reduced in
+// bf16, and comes back in f32 for the average.
+// BF16-LABEL: func.func @step
+// BF16: %[[GB:.*]] = arith.addf %arg1, %arg1 : tensor<8xf32>
+// BF16: %[[FLAT:.*]] = tensor.insert_slice %{{.*}} into %{{.*}}[8] [32] [1] : tensor<32xf32> into tensor<40xf32>
+// BF16: %[[LOW:.*]] = linalg.generic {{.*}} ins(%[[FLAT]] : tensor<40xf32>) outs(%{{.*}} : tensor<40xbf16>)
+// BF16: arith.truncf %{{.*}} : f32 to bf16
+// BF16: %[[R:.*]] = shard.all_reduce %[[LOW]] on @dp grid_axes = [0] : tensor<40xbf16> -> tensor<40xbf16>
+// BF16: linalg.generic {{.*}} ins(%[[R]] : tensor<40xbf16>) outs(%{{.*}} : tensor<40xf32>)
+// BF16: arith.extf %{{.*}} : bf16 to f32
+
 // -----
 
 // After loss scaling: the scaled grads are reduced before mpt.unscale_check
@@ -153,6 +165,10 @@ func.func @scaled(%p: tensor<4xf32> {mpt.role = "param"}, %q: tensor<4xf32> {mpt
 // CHECK: %[[MG:.*]] = linalg.generic {{.*}} ins(%[[RG]] : tensor<4xf32>)
 // CHECK: return %{{.*}}, %[[MG]], %[[MG]]
 // CHECK-NOT: shard.all_reduce
+// 16-bit grads travel as they are with reduce-type=bf16.
+// BF16-LABEL: func.func @mixed_types
+// BF16: shard.all_reduce %{{.*}} : tensor<4xf16> -> tensor<4xf16>
+// BF16: shard.all_reduce %{{.*}} : tensor<4xbf16> -> tensor<4xbf16>
 func.func @mixed_types(%a: tensor<4xf16> {mpt.role = "param"}, %b: tensor<4xf32> {mpt.role = "param"})
     -> (tensor<4xf16> {mpt.role = "grad", mpt.grad_of = 0 : i64},
         tensor<4xf32> {mpt.role = "grad", mpt.grad_of = 1 : i64},

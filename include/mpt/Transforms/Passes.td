@@ -428,8 +428,14 @@ def DataParallel : Pass<"mpt-data-parallel", "::mlir::ModuleOp"> {
     already updates its parameters is refused). The loss stays the rank's
     own.
 
+    `reduce-type=bf16|f16` rounds grads wider than 16 bits to that type for
+    the all-reduce and sums them in it (half the bytes of f32 grads; NCCL
+    adds in the type at each hop); the sum comes back in the grads' type
+    for the average and the unscale.
+
     `remarks` emits one remark per bucket (grads, bytes, where it is
-    placed). Errors: world-size < 0, bucket-mb < 0, a symbol named like the
+    placed). Errors: world-size < 0, bucket-mb < 0, an unknown reduce-type,
+    a symbol named like the
     grid, no function with grads, a step with the optimizer attached, a
     body of several blocks, grads that are not float tensors.
   }];
@@ -442,7 +448,11 @@ def DataParallel : Pass<"mpt-data-parallel", "::mlir::ModuleOp"> {
     Option<"gridName", "grid", "std::string", /*default=*/"\"dp\"",
            "Name of the shard.grid of the ranks">,
     Option<"remarks", "remarks", "bool", /*default=*/"false",
-           "Emit a remark for each bucket">
+           "Emit a remark for each bucket">,
+    Option<"reduceType", "reduce-type", "std::string", /*default=*/"\"grad\"",
+           "Element type grads are all-reduced in: grad (their own), or "
+           "bf16 / f16 (rounded to it: half the bytes of f32 grads on the "
+           "wire, summed in it; a trade-off, see docs/DataParallel.md)">
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

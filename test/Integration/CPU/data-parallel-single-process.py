@@ -13,6 +13,11 @@
 # CHECK: PASS transformer dp
 # CHECK: PASS transformer dp world-size=1
 # CHECK: PASS transformer dp bucket-mb=0
+# reduce-type=bf16 (grads rounded to bf16 for the all-reduce): in a world of
+# one each grad is its bf16 rounding, within bf16's unit roundoff (2^-8
+# relative: 8 significant bits) of the plain step's, the loss unchanged.
+# CHECK: PASS mlp reduce-type=bf16: grads within 2^-8 relative
+# CHECK: PASS transformer reduce-type=bf16: grads within 2^-8 relative
 
 import sys
 
@@ -85,6 +90,24 @@ def main():
             good = same(got, want)
             ok &= good
             print("%s %s %s" % ("PASS" if good else "FAIL", model, name))
+    for model, kwargs in (("mlp", {}), ("transformer", dict(
+            batch=2, seq=4, dim=8, heads=2, hidden=16, classes=5, depth=2))):
+        text, _ = gen.generate(model, **kwargs)
+        base = aot.compile_module(text, extra_passes=[AMP])
+        low = aot.compile_module(text, extra_passes=[
+            AMP, "--mpt-data-parallel=reduce-type=bf16"])
+        sig, args = first_args(base, np.random.default_rng(1))
+        want = base.call("step", *args)
+        got = low.call("step", *args)
+        grads = [r.index for r in sig[1] if r.role == "grad"]
+        loss = [r.index for r in sig[1] if r.role == "loss"][0]
+        good = got[loss].tobytes() == want[loss].tobytes() and all(
+            np.all(np.abs(got[i] - want[i]) <= 2.0 ** -8 * np.abs(want[i]))
+            for i in grads) and any(
+            got[i].tobytes() != want[i].tobytes() for i in grads)
+        ok &= good
+        print("%s %s reduce-type=bf16: grads within 2^-8 relative" % (
+            "PASS" if good else "FAIL", model))
     sys.exit(0 if ok else 1)
 
 

@@ -72,8 +72,11 @@ assert "--mpt-data-parallel=world-size=4 bucket-mb=0.5" in args, args
 assert args.index("--mpt-data-parallel=world-size=4 bucket-mb=0.5") == 1
 assert "--mpt-data-parallel=world-size=2" in mpt.pipeline_args(
     data_parallel=2)
+assert "--mpt-data-parallel=world-size=0 reduce-type=bf16" in \
+    mpt.pipeline_args(data_parallel=mpt.DataParallel(reduce_type="bf16"))
 for bad, needle in ((dict(world_size=-1), "world_size must be >= 0"),
-                    (dict(bucket_mb=-2.0), "bucket_mb must be >= 0")):
+                    (dict(bucket_mb=-2.0), "bucket_mb must be >= 0"),
+                    (dict(reduce_type="f8"), "reduce_type must be")):
     try:
         mpt.pipeline_args(data_parallel=bad)
     except ValueError as e:
