@@ -171,48 +171,53 @@ struct DataParallelPass : public mpt::impl::DataParallelBase<DataParallelPass> {
       else
         b.setInsertionPointToStart(&body);
       emitBucket(b, fn.getLoc(), bucket, reduced);
-      if (remarks) {
-        Operation *def = last.getDefiningOp();
-        InFlightDiagnostic remark =
-            emitRemark(def ? def->getLoc() : fn.getLoc());
-        remark << "mpt-data-parallel: bucket " << index << ": "
-               << bucket.grads.size() << " grad"
-               << (bucket.grads.size() == 1 ? "" : "s") << ", ";
-        if (bucket.bytes >= 0)
-          remark << bucket.bytes << " bytes";
-        else
-          remark << "dynamic size";
-        if (def)
-          remark << ", after " << def->getName();
-        else
-          remark << ", at entry";
-      }
+      if (remarks)
+        remarkBucket(fn, index, bucket);
     }
     for (OpOperand *use : gradUses)
       use->set(reduced.lookup(use->get()));
-
-    // After loss scaling the average costs no pass over the grads: the
-    // check unscales the sums by 1 / (scale * N). Every rank must skip the
-    // same steps: found_inf is combined across ranks before the scale
-    // update and the optimizer read it.
-    for (UnscaleCheckOp check : checks) {
-      OpBuilder b(check);
-      if (worldSize != 1) {
-        Location loc = check.getLoc();
-        Value n = tensor::FromElementsOp::create(
-            b, loc, RankedTensorType::get({}, b.getF32Type()),
-            emitWorldSize(b, loc));
-        check.getScaleMutable().assign(
-            arith::MulFOp::create(b, loc, check.getScale(), n));
-      }
-      b.setInsertionPointAfter(check);
-      Value found = check.getFoundInf();
-      auto combined = shard::AllReduceOp::create(
-          b, check.getLoc(), found.getType(), gridName, gridAxes(), found,
-          shard::ReductionKind::Max);
-      found.replaceAllUsesExcept(combined.getResult(), combined);
-    }
+    for (UnscaleCheckOp check : checks)
+      rewriteCheck(check);
     return success();
+  }
+
+  /// After loss scaling the average costs no pass over the grads: the
+  /// check unscales the sums by 1 / (scale * N). Every rank must skip the
+  /// same steps: found_inf is combined across ranks before the scale update
+  /// and the optimizer read it.
+  void rewriteCheck(UnscaleCheckOp check) const {
+    OpBuilder b(check);
+    Location loc = check.getLoc();
+    if (worldSize != 1) {
+      Value n = tensor::FromElementsOp::create(
+          b, loc, RankedTensorType::get({}, b.getF32Type()),
+          emitWorldSize(b, loc));
+      check.getScaleMutable().assign(
+          arith::MulFOp::create(b, loc, check.getScale(), n));
+    }
+    b.setInsertionPointAfter(check);
+    Value found = check.getFoundInf();
+    auto combined = shard::AllReduceOp::create(b, loc, found.getType(),
+                                               gridName, gridAxes(), found,
+                                               shard::ReductionKind::Max);
+    found.replaceAllUsesExcept(combined.getResult(), combined);
+  }
+
+  static void remarkBucket(func::FuncOp fn, size_t index,
+                           const Bucket &bucket) {
+    Operation *def = bucket.grads.back().getDefiningOp();
+    InFlightDiagnostic remark = emitRemark(def ? def->getLoc() : fn.getLoc());
+    remark << "mpt-data-parallel: bucket " << index << ": "
+           << bucket.grads.size() << " grad"
+           << (bucket.grads.size() == 1 ? "" : "s") << ", ";
+    if (bucket.bytes >= 0)
+      remark << bucket.bytes << " bytes";
+    else
+      remark << "dynamic size";
+    if (def)
+      remark << ", after " << def->getName();
+    else
+      remark << ", at entry";
   }
 
   SmallVector<shard::GridAxis> gridAxes() const { return {0}; }
