@@ -31,6 +31,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "python"))
 
 MODELS = {
+    "mlp_f16_dynscale_grads": (
+        "mlp", dict(batch=2048, widths=[1024, 2048, 2048, 1000]),
+        ["--auto-mixed-precision=dtype=f16 loss-scaling=dynamic "
+         "init-scale=1024"]),
     "mlp_f16_dynscale_momentum": (
         "mlp", dict(batch=2048, widths=[1024, 2048, 2048, 1000]),
         ["--auto-mixed-precision=dtype=f16 loss-scaling=dynamic "
@@ -44,6 +48,10 @@ MODELS = {
 }
 VARIANTS = {"plain": None, "dp": "--mpt-data-parallel",
             "dp_each": "--mpt-data-parallel=bucket-mb=0"}
+# Grads rounded to bf16 for the all-reduce: in a world of one each grad is
+# its bf16 rounding (within 2^-8 relative of the plain step's); built for
+# the grads-form model only.
+BF16_VARIANT = ("dp_bf16", "--mpt-data-parallel=reduce-type=bf16")
 
 
 def build(outdir):
@@ -52,7 +60,10 @@ def build(outdir):
     shutil.copy(cuda.runtime_path(), outdir)
     for name, (model, sizes, passes) in MODELS.items():
         text, _ = gen.generate(model, **sizes)
-        for variant, dp in VARIANTS.items():
+        variants = dict(VARIANTS)
+        if name.endswith("_grads"):
+            variants[BF16_VARIANT[0]] = BF16_VARIANT[1]
+        for variant, dp in variants.items():
             extra = passes[:1] + ([dp] if dp else []) + passes[1:]
             d = os.path.join(outdir, "%s.%s" % (name, variant))
             t0 = time.time()
@@ -132,6 +143,7 @@ def timed_ms(lib, tensors, torch, reps=30):
 def run(artdir, out_path):
     import numpy as np
     import torch
+    from mpt import signature
     runtime = os.path.join(artdir, "libmpt_cuda_runtime.so")
     os.environ.setdefault("MPT_CUDA_RUNTIME", os.path.abspath(runtime))
     from mpt import cuda
@@ -176,6 +188,26 @@ def run(artdir, out_path):
                            communicator=comm, nccl_version=version,
                            bit_identical_to_plain=ok,
                            found_inf=got_flags, all_reduces_per_step=calls / 3)
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+            if name.endswith("_grads"):
+                lib16 = cuda.load(os.path.join(artdir, "%s.%s" % (
+                    name, BF16_VARIANT[0])))
+                (got, got_flags), calls = all_reduces(
+                    lambda: three_steps(lib16, args, np))
+                grads = [r.index for r in signature.parse(
+                    lib16.text, "step")[1] if r.role == "grad"]
+                worst = max(float(np.max(np.abs(g[i] - w[i]) / np.maximum(
+                    np.abs(w[i]), np.finfo(np.float32).tiny)))
+                    for g, w in zip(got[:2], want[:2]) for i in grads)
+                ok = worst <= 2.0 ** -8 and got_flags == flags
+                failed += not ok
+                row = dict(date=date, gpu=gpu, case=name,
+                           variant=BF16_VARIANT[0], communicator=comm,
+                           nccl_version=version,
+                           grads_max_rel_diff_vs_plain=worst,
+                           within_bf16_rounding=ok, found_inf=got_flags,
+                           all_reduces_per_step=calls / 3)
                 rows.append(row)
                 print(json.dumps(row), flush=True)
             if comm == "nccl":
