@@ -267,8 +267,15 @@ def _exchange_unique_id(rt, rank, world_size, timeout):
     store = dist.TCPStore(addr, int(port) + 1, world_size, rank == 0,
                           timeout=datetime.timedelta(seconds=timeout))
     if rank == 0:
-        store.set(_ID_KEY, make())
-    return bytes(store.get(_ID_KEY))
+        uid = make()
+        store.set(_ID_KEY, uid)
+        # Rank 0's store is the server: it must outlive every rank's read.
+        store.wait(["%s_read_%d" % (_ID_KEY, r)
+                    for r in range(1, world_size)])
+        return uid
+    uid = bytes(store.get(_ID_KEY))
+    store.set("%s_read_%d" % (_ID_KEY, rank), b"1")
+    return uid
 
 
 def init_distributed(rank=None, world_size=None, local_rank=None,

@@ -2,7 +2,7 @@
 # The NCCL unique id exchanged as under torchrun (MASTER_ADDR, MASTER_PORT:
 # a torch.distributed.TCPStore at MASTER_PORT + 1), between two processes
 # on this machine, without a GPU: rank 0 makes the id (NCCL replaced by a C
-# stand-in compiled here), rank 1 reads it from the store.
+# stand-in compiled here), rank 1 reads it from the store, late.
 # RUN: rm -rf %t && mkdir -p %t
 # RUN: env LD_LIBRARY_PATH=%cuda_stub_dir MPT_CUDA_RUNTIME=%mpt_cuda_runtime \
 # RUN:   %venv_python %s %t | FileCheck %s
@@ -18,10 +18,20 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 import fake_nccl  # noqa: E402
 
 
+# Rank 1 comes late: rank 0, whose store is the server, must wait for its
+# read (it used to return, and its process to end, before).
 RANK = """
 import sys
+import time
+import torch.distributed as dist
 from mpt import cuda
 rank = int(sys.argv[1])
+if rank == 1:
+    class LateStore(dist.TCPStore):
+        def get(self, key):
+            time.sleep(2.0)
+            return super().get(key)
+    dist.TCPStore = LateStore
 uid = cuda._exchange_unique_id(cuda.Runtime.get(), rank, 2, 60.0)
 sys.stdout.write(uid.hex())
 """
