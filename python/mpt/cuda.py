@@ -224,8 +224,9 @@ def _bundled_nccl():
 
 def _exchange_unique_id(rt, rank, world_size, timeout):
     """Rank 0 makes the NCCL unique id; every rank gets it through
-    torch.distributed's TCPStore at MASTER_ADDR:MASTER_PORT (as torchrun
-    sets them), or through the file $MPT_DISTRIBUTED_ID_FILE."""
+    torch.distributed's TCPStore at MASTER_ADDR:MASTER_PORT + 1 (torchrun
+    sets both), or through the file $MPT_DISTRIBUTED_ID_FILE, which must
+    not exist before the launch (a rank reads whatever id it holds)."""
     def make():
         buf = ctypes.create_string_buffer(_UNIQUE_ID_BYTES)
         if rt.lib.mptDistributedGetUniqueId(buf) != 0:
