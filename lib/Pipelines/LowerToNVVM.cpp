@@ -136,11 +136,9 @@ static void addNVVMLowering(OpPassManager &pm,
   // (not at each TMA descriptor, as upstream's gpu-async-region would).
   addText(pm, "convert-vector-to-scf,convert-scf-to-cf,convert-nvvm-to-llvm");
   GPUAsyncRegionOptions async;
-  // The runtime's calls of a data-parallel step (mpt-collectives-to-runtime):
-  // the all-reduce is enqueued on the step's stream; the world size and the
-  // rank are host values.
-  async.streamOrderedCallees = {"mptAllReduce"};
-  async.hostLocalCallees = {"mptDistributedWorldSize", "mptDistributedRank"};
+  // The runtime's calls of a data-parallel step (mpt-collectives-to-runtime).
+  async.streamOrderedCallees = {kRuntimeAllReduce.str()};
+  async.hostLocalCallees = {kRuntimeWorldSize.str(), kRuntimeRank.str()};
   pm.addNestedPass<func::FuncOp>(createGPUAsyncRegion(async));
   addText(pm, "convert-func-to-llvm,expand-strided-metadata,lower-affine,"
               "convert-arith-to-llvm,convert-index-to-llvm,canonicalize,cse");

@@ -101,9 +101,9 @@ struct CollectivesToRuntimePass
       return lowerAllReduce(b, reduce);
     if (isa<shard::GridShapeOp, shard::ProcessLinearIndexOp>(op)) {
       bool size = isa<shard::GridShapeOp>(op);
-      auto fn = runtimeFunction(size ? "mptDistributedWorldSize"
-                                     : "mptDistributedRank",
-                                b.getFunctionType({}, {b.getI32Type()}));
+      auto fn =
+          runtimeFunction(size ? mpt::kRuntimeWorldSize : mpt::kRuntimeRank,
+                          b.getFunctionType({}, {b.getI32Type()}));
       Value value = func::CallOp::create(b, loc, fn, ValueRange{}).getResult(0);
       Value index =
           arith::IndexCastUIOp::create(b, loc, b.getIndexType(), value);
@@ -158,8 +158,9 @@ struct CollectivesToRuntimePass
     for (Value size : dynamicSizes)
       count = arith::MulIOp::create(b, loc, count, size);
     Type i32 = b.getI32Type(), i64 = b.getI64Type(), index = b.getIndexType();
-    auto fn = runtimeFunction(
-        "mptAllReduce", b.getFunctionType({index, index, i64, i32, i32}, {}));
+    auto fn =
+        runtimeFunction(mpt::kRuntimeAllReduce,
+                        b.getFunctionType({index, index, i64, i32, i32}, {}));
     Value sendPtr = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, in);
     Value recvPtr = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, out);
     func::CallOp::create(

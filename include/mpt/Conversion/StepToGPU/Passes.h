@@ -6,8 +6,18 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
+#include "llvm/ADT/StringRef.h"
 
 namespace mpt {
+
+/// The runtime functions (include/mpt/Runtime/CudaRuntime.h) that
+/// mpt-collectives-to-runtime calls, and how mpt-gpu-async-region treats
+/// them in mpt-lower-to-nvvm: the all-reduce is enqueued on the step's
+/// stream, the world size and the rank are host values.
+inline constexpr llvm::StringLiteral kRuntimeAllReduce = "mptAllReduce";
+inline constexpr llvm::StringLiteral kRuntimeWorldSize =
+    "mptDistributedWorldSize";
+inline constexpr llvm::StringLiteral kRuntimeRank = "mptDistributedRank";
 
 #define GEN_PASS_DECL
 #include "mpt/Conversion/StepToGPU/Passes.h.inc"
